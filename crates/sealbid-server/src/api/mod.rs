@@ -1,0 +1,234 @@
+//! The JSON API under `/api/v1`: accounts, organisations, tenders (create, review, publish,
+//! amend, clarify), the review queue and the audit log, with its OpenAPI document at
+//! `/api/v1/openapi.json`.
+//!
+//! Every endpoint is listed once, in [`endpoints!`]: the router and the OpenAPI document are both
+//! built from that list and from each handler's `#[utoipa::path]`, so the document cannot miss a
+//! route and a route cannot be served at a path or method other than the documented one.
+//!
+//! Handlers follow one shape: extract (our own `AppJson`/`AppPath`/`AppQuery`, whose rejections
+//! are `AppError`s), load, check `policy`, apply the domain transition on a copy, then write the
+//! change and its audit record in one store call. Time comes from `state.now()` only.
+use std::sync::OnceLock;
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::handler::Handler;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::path::HttpMethod;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
+
+mod accounts;
+mod audit;
+mod clarify;
+pub mod dto;
+mod tenders;
+
+/// A JSON body whose rejections (syntax, unknown field, size, content type) are `AppError`s.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct AppJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Path parameters; a malformed id is a 400 `invalid_path` in our error format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct AppPath<T>(pub T);
+
+/// Query parameters; a malformed value is a 400 `invalid_query` in our error format.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct AppQuery<T>(pub T);
+
+/// Largest page a listing returns.
+pub const MAX_PAGE: u32 = 100;
+/// Page size when the client does not say.
+pub const DEFAULT_PAGE: u32 = 50;
+/// Deepest offset a listing accepts (deeper pages: narrow the query instead).
+pub const MAX_OFFSET: u32 = 100_000;
+
+/// `limit` and `offset` of a listing, checked.
+pub(crate) fn page(limit: Option<u32>, offset: Option<u32>) -> AppResult<(u32, u32)> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    let offset = offset.unwrap_or(0);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            message: format!("limit must be between 1 and {MAX_PAGE}"),
+        });
+    }
+    if offset > MAX_OFFSET {
+        return Err(AppError::BadRequest {
+            code: "invalid_query",
+            message: format!("offset must be at most {MAX_OFFSET}: narrow the query instead"),
+        });
+    }
+    Ok((limit, offset))
+}
+
+/// The shared OpenAPI attributes; the paths come from [`endpoints!`].
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "a token from POST /auth/login (the pages' session cookie works too)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Lists every endpoint as `module::handler / module::__path_handler`, and generates from that
+/// one list both [`ApiDoc`] and the router.
+macro_rules! endpoints {
+    ($($m:ident :: $h:ident / $p:ident),* $(,)?) => {
+        /// The OpenAPI 3.1 document of the API.
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "Sealbid API",
+                description = "Sealed-bid electronic tendering: accounts, organisations, tenders, review, clarifications and the audit log. Errors always have the body `{\"error\": {\"code\", \"message\", …}}` with a stable `code`.",
+                license(name = "Apache-2.0")
+            ),
+            servers((url = "/api/v1")),
+            paths($($m::$h),*),
+            components(schemas(ErrorBody)),
+            modifiers(&BearerAuth),
+            tags(
+                (name = "auth", description = "Sign in and out"),
+                (name = "accounts", description = "Halls, users and organisations"),
+                (name = "tenders", description = "Tenders and their review"),
+                (name = "clarifications", description = "Amendments, questions and answers"),
+                (name = "audit", description = "The hash-chained audit log"),
+                (name = "meta", description = "This document")
+            )
+        )]
+        pub struct ApiDoc;
+
+        fn routes() -> Router<AppState> {
+            let router = Router::new();
+            $(let router = add::<$m::$p, _, _>(router, $m::$h);)*
+            router
+        }
+    };
+}
+
+endpoints! {
+    accounts::login / __path_login,
+    accounts::logout / __path_logout,
+    accounts::me / __path_me,
+    accounts::list_halls / __path_list_halls,
+    accounts::create_hall / __path_create_hall,
+    accounts::create_user / __path_create_user,
+    accounts::list_users / __path_list_users,
+    accounts::create_org / __path_create_org,
+    accounts::list_orgs / __path_list_orgs,
+    accounts::get_org / __path_get_org,
+    tenders::create_tender / __path_create_tender,
+    tenders::list_tenders / __path_list_tenders,
+    tenders::get_tender / __path_get_tender,
+    tenders::update_tender / __path_update_tender,
+    tenders::submit_tender / __path_submit_tender,
+    tenders::approve_tender / __path_approve_tender,
+    tenders::return_tender / __path_return_tender,
+    tenders::cancel_tender / __path_cancel_tender,
+    tenders::list_reviews / __path_list_reviews,
+    clarify::create_amendment / __path_create_amendment,
+    clarify::list_amendments / __path_list_amendments,
+    clarify::ask_question / __path_ask_question,
+    clarify::list_questions / __path_list_questions,
+    clarify::answer_question / __path_answer_question,
+    audit::tender_audit / __path_tender_audit,
+    audit::verify_audit / __path_verify_audit,
+    self::openapi_json / __path_openapi_json,
+}
+
+/// Registers `handler` at the path and methods its `#[utoipa::path]` documents.
+fn add<P, H, T>(router: Router<AppState>, handler: H) -> Router<AppState>
+where
+    P: utoipa::Path,
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let path = P::path();
+    P::methods().into_iter().fold(router, |r, m| {
+        r.route(&path, on(method_filter(m), handler.clone()))
+    })
+}
+
+fn method_filter(m: HttpMethod) -> MethodFilter {
+    match m {
+        HttpMethod::Get => MethodFilter::GET,
+        HttpMethod::Post => MethodFilter::POST,
+        HttpMethod::Put => MethodFilter::PUT,
+        HttpMethod::Delete => MethodFilter::DELETE,
+        HttpMethod::Options => MethodFilter::OPTIONS,
+        HttpMethod::Head => MethodFilter::HEAD,
+        HttpMethod::Patch => MethodFilter::PATCH,
+        HttpMethod::Trace => MethodFilter::TRACE,
+    }
+}
+
+/// The API, to be nested under `/api/v1`. Unknown paths below it answer with our 404 body.
+pub fn router() -> Router<AppState> {
+    routes().fallback(|| async { AppError::NotFound("API endpoint") })
+}
+
+/// The rendered document, built once.
+fn openapi_text() -> AppResult<&'static str> {
+    static DOC: OnceLock<Result<String, String>> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().map_err(|e| e.to_string()))
+        .as_deref()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("OpenAPI document: {e}")))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> AppResult<Response> {
+    let text = openapi_text()?;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        text,
+    )
+        .into_response())
+}
+
+/// An empty success, for endpoints that answer 204.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NoContent;
+
+impl IntoResponse for NoContent {
+    fn into_response(self) -> Response {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

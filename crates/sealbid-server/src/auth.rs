@@ -1,0 +1,229 @@
+//! Authentication: argon2id password hashes, session cookies for pages, bearer tokens for the
+//! CLI and API. Tokens are 32 random bytes; only their SHA-256 is stored.
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use base64::Engine;
+use sealbid_domain::org::{Role, User};
+use sealbid_store::{Session, SessionKind};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "sealbid_session";
+
+/// Hashes a password with argon2id and a fresh salt from the token source.
+pub fn hash_password(state: &AppState, password: &str) -> Result<String, AppError> {
+    check_password_strength(password)?;
+    let salt_bytes = state.tokens.secret();
+    let salt = SaltString::encode_b64(&salt_bytes[..16])
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
+}
+
+/// Hashes a password without a server state (CLI account creation).
+pub fn hash_password_with_salt(password: &str, salt16: &[u8; 16]) -> Result<String, AppError> {
+    check_password_strength(password)?;
+    let salt = SaltString::encode_b64(salt16)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("argon2: {e}")))
+}
+
+pub fn check_password_strength(password: &str) -> Result<(), AppError> {
+    let n = password.chars().count();
+    if !(10..=256).contains(&n) {
+        return Err(AppError::invalid(
+            "weak_password",
+            "password",
+            "a password needs 10 to 256 characters",
+        ));
+    }
+    Ok(())
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash that no password matches, verified against when the user does not exist so that a
+/// login takes as long for unknown users as for known ones.
+pub const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c2VhbGJpZGR1bW15c2FsdA$0QKt8M2m9Kf2x0C3Y7m0g4V8xq0b3T8m3pQ4z8u1l9E";
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a session for `user`; returns the secret token (shown to the client once).
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    kind: SessionKind,
+) -> Result<(String, Session), AppError> {
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(state.tokens.secret());
+    let now = state.now();
+    let session = Session {
+        token_hash: token_hash(&token),
+        user_id: user.id,
+        kind,
+        created_at: now,
+        expires_at: now + state.settings.session_ttl,
+    };
+    state.store.create_session(&session).await?;
+    Ok((token, session))
+}
+
+/// Checks a username and password; the same error whether the user is unknown, inactive or the
+/// password is wrong.
+pub async fn check_login(state: &AppState, username: &str, password: &str) -> Result<User, AppError> {
+    let username = username.trim().to_ascii_lowercase();
+    match state.store.find_login(&username).await? {
+        Some((user, hash)) if user.active && verify_password(&hash, password) => Ok(user),
+        Some(_) => Err(AppError::BadCredentials),
+        None => {
+            let _ = verify_password(DUMMY_HASH, password);
+            Err(AppError::BadCredentials)
+        }
+    }
+}
+
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    let mut c = Cookie::new(SESSION_COOKIE, token);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c.set_secure(state.settings.secure_cookies);
+    c.set_max_age(cookie_max_age(state));
+    c
+}
+
+fn cookie_max_age(state: &AppState) -> axum_extra::extract::cookie::time::Duration {
+    axum_extra::extract::cookie::time::Duration::seconds(state.settings.session_ttl.num_seconds())
+}
+
+/// The signed-in user, from a bearer token or the session cookie. Rejects with 401.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl CurrentUser {
+    pub fn has(&self, role: Role) -> bool {
+        self.user.has(role)
+    }
+
+    /// 403 unless the user holds one of `roles` (admins hold every role's rights).
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), AppError> {
+        if self.user.has(Role::Admin) || roles.iter().any(|r| self.user.has(*r)) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(AppError::forbidden(format!(
+                "this needs the role {}",
+                names.join(" or ")
+            )))
+        }
+    }
+}
+
+fn presented_token(parts: &Parts) -> Option<String> {
+    if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let v = v.to_str().ok()?;
+        let t = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
+        return Some(t.trim().to_string());
+    }
+    CookieJar::from_headers(&parts.headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+}
+
+async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    let Some(token) = presented_token(parts) else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let Some(session) = state.store.get_session(&hash, state.now()).await? else {
+        return Ok(None);
+    };
+    match state.store.get_user(session.user_id).await? {
+        Some(user) if user.active => Ok(Some(CurrentUser {
+            user,
+            token_hash: hash,
+        })),
+        _ => Ok(None),
+    }
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        resolve(parts, &state).await?.ok_or(AppError::Unauthenticated)
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        resolve(parts, &state).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_secret() {
+        let h = hash_password_with_salt("correct horse battery", &[7u8; 16]).unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "correct horse battery!"));
+        assert!(!verify_password("not a hash", "x"));
+        assert!(!verify_password(DUMMY_HASH, "anything at all"));
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert_eq!(
+            hash_password_with_salt("short", &[0u8; 16]).unwrap_err().code(),
+            "weak_password"
+        );
+    }
+
+    #[test]
+    fn token_hashes_are_hex_sha256() {
+        assert_eq!(token_hash("abc").len(), 64);
+        assert_ne!(token_hash("abc"), token_hash("abd"));
+    }
+}

@@ -1,0 +1,93 @@
+//! What every handler shares: the store, the blob store, the clock, the calendar, the legal
+//! figures and the server's settings. Time and randomness come from here, never ad hoc.
+use std::sync::Arc;
+
+use sealbid_domain::tender::TenderRules;
+use sealbid_domain::{Clock, WorkingCalendar};
+use sealbid_store::{BlobStore, Store};
+
+/// Settings the HTTP layer needs (the binary loads them from defaults, `sealbid.toml` and
+/// `SEALBID_*` variables).
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    /// How long a login lasts.
+    pub session_ttl: chrono::Duration,
+    /// Mark cookies `Secure` (on when serving HTTPS).
+    pub secure_cookies: bool,
+    /// How often the scheduler looks for deadlines that have passed.
+    pub scheduler_interval: std::time::Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            session_ttl: chrono::Duration::hours(12),
+            secure_cookies: false,
+            scheduler_interval: std::time::Duration::from_secs(5),
+        }
+    }
+}
+
+/// Where secret tokens come from. The production source is the OS CSPRNG; it is a parameter so
+/// that the server never reaches for randomness on its own.
+pub trait TokenSource: Send + Sync + std::fmt::Debug {
+    /// 32 bytes of secret randomness.
+    fn secret(&self) -> [u8; 32];
+}
+
+#[derive(Debug, Default)]
+pub struct OsTokens;
+
+impl TokenSource for OsTokens {
+    fn secret(&self) -> [u8; 32] {
+        use rand::RngCore;
+        let mut b = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        b
+    }
+}
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Arc<WorkingCalendar>,
+    pub rules: TenderRules,
+    pub tokens: Arc<dyn TokenSource>,
+    pub settings: ServerSettings,
+}
+
+/// Cheap to clone; handlers receive it through axum's `State`.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        calendar: Arc<WorkingCalendar>,
+        settings: ServerSettings,
+    ) -> AppState {
+        AppState(Arc::new(Inner {
+            store,
+            blobs,
+            clock,
+            calendar,
+            rules: TenderRules::default(),
+            tokens: Arc::new(OsTokens),
+            settings,
+        }))
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
