@@ -36,8 +36,14 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     for (name, what) in [
         ("admin", "platform administrator"),
-        ("officer", "trading-centre officer, city hall (reviews tenders)"),
-        ("tenderee", "Qingdao Municipal Works Bureau (creates tenders)"),
+        (
+            "officer",
+            "trading-centre officer, city hall (reviews tenders)",
+        ),
+        (
+            "tenderee",
+            "Qingdao Municipal Works Bureau (creates tenders)",
+        ),
         ("bidder1", "Haixin Construction Co. (bidder)"),
         ("supervisor", "supervisor, city hall"),
     ] {
@@ -53,7 +59,10 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
     let sys = |action: &str, kind: &str, id: String| AuditEvent::new(None, now, action, kind, id);
 
     for (code, name) in [
-        (CITY, "青岛市公共资源交易中心 Qingdao Public Resource Trading Centre"),
+        (
+            CITY,
+            "青岛市公共资源交易中心 Qingdao Public Resource Trading Centre",
+        ),
         (DISTRICT, "市南区分中心 Shinan District Hall"),
     ] {
         let hall = Hall {
@@ -61,11 +70,15 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
             name: name.to_string(),
         };
         store
-            .upsert_hall(&hall, &sys("hall.upsert", "hall", code.to_string()).with_change::<(), _>(None, Some(&hall)))
+            .upsert_hall(
+                &hall,
+                &sys("hall.upsert", "hall", code.to_string())
+                    .with_change::<(), _>(None, Some(&hall)),
+            )
             .await?;
     }
 
-    let mut org = |n: u32, name: &str, kind: OrgKind| -> anyhow::Result<Organisation> {
+    let org = |n: u32, name: &str, kind: OrgKind| -> anyhow::Result<Organisation> {
         let first17 = format!("913702{:011}", 20_000_000 + n);
         Ok(Organisation {
             id: OrgId::new(),
@@ -76,8 +89,16 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
             created_at: now,
         })
     };
-    let tenderee = org(1, "青岛市市政工程建设局 Qingdao Municipal Works Bureau", OrgKind::Tenderee)?;
-    let centre = org(2, "青岛市公共资源交易中心 Trading Centre", OrgKind::Authority)?;
+    let tenderee = org(
+        1,
+        "青岛市市政工程建设局 Qingdao Municipal Works Bureau",
+        OrgKind::Tenderee,
+    )?;
+    let centre = org(
+        2,
+        "青岛市公共资源交易中心 Trading Centre",
+        OrgKind::Authority,
+    )?;
     let bidder_names = [
         "海信建设有限公司 Haixin Construction Co.",
         "青建集团 Qingjian Group",
@@ -89,15 +110,25 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
     for (i, name) in bidder_names.iter().enumerate() {
         bidders.push(org(10 + i as u32, name, OrgKind::Bidder)?);
     }
-    for o in std::iter::once(&tenderee).chain([&centre]).chain(bidders.iter()) {
+    for o in std::iter::once(&tenderee)
+        .chain([&centre])
+        .chain(bidders.iter())
+    {
         store
-            .create_org(o, &sys("org.create", "org", o.id.to_string()).with_change::<(), _>(None, Some(o)))
+            .create_org(
+                o,
+                &sys("org.create", "org", o.id.to_string()).with_change::<(), _>(None, Some(o)),
+            )
             .await?;
     }
 
     let hash = sealbid_server::auth::hash_password(state, DEMO_PASSWORD)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut user = |username: &str, display: &str, roles: Vec<Role>, org: Option<OrgId>| -> anyhow::Result<User> {
+    let user = |username: &str,
+                display: &str,
+                roles: Vec<Role>,
+                org: Option<OrgId>|
+     -> anyhow::Result<User> {
         Ok(User {
             id: UserId::new(),
             username: username.to_string(),
@@ -110,10 +141,30 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
         })
     };
     let mut users = vec![
-        user("admin", "Platform administrator", vec![Role::Admin], Some(centre.id))?,
-        user("officer", "Wang Li (centre officer)", vec![Role::CentreOfficer], Some(centre.id))?,
-        user("supervisor", "Zhao Min (supervisor)", vec![Role::Supervisor], Some(centre.id))?,
-        user("tenderee", "Chen Jing (Works Bureau)", vec![Role::Tenderee], Some(tenderee.id))?,
+        user(
+            "admin",
+            "Platform administrator",
+            vec![Role::Admin],
+            Some(centre.id),
+        )?,
+        user(
+            "officer",
+            "Wang Li (centre officer)",
+            vec![Role::CentreOfficer],
+            Some(centre.id),
+        )?,
+        user(
+            "supervisor",
+            "Zhao Min (supervisor)",
+            vec![Role::Supervisor],
+            Some(centre.id),
+        )?,
+        user(
+            "tenderee",
+            "Chen Jing (Works Bureau)",
+            vec![Role::Tenderee],
+            Some(tenderee.id),
+        )?,
     ];
     for (i, b) in bidders.iter().enumerate() {
         users.push(user(
@@ -125,7 +176,11 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
     }
     for u in &users {
         store
-            .create_user(u, &hash, &sys("user.create", "user", u.id.to_string()).with_change::<(), _>(None, Some(u)))
+            .create_user(
+                u,
+                &hash,
+                &sys("user.create", "user", u.id.to_string()).with_change::<(), _>(None, Some(u)),
+            )
             .await?;
     }
     let tenderee_user = users
@@ -188,8 +243,14 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
     store
         .create_tender(
             &tender,
-            &AuditEvent::new(Some(tenderee_user.id), now, "tender.create", "tender", tender.id)
-                .with_change::<(), _>(None, Some(&tender)),
+            &AuditEvent::new(
+                Some(tenderee_user.id),
+                now,
+                "tender.create",
+                "tender",
+                tender.id,
+            )
+            .with_change::<(), _>(None, Some(&tender)),
         )
         .await?;
     let before = tender.clone();
@@ -198,8 +259,14 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
         .update_tender(
             &tender,
             before.version,
-            &AuditEvent::new(Some(tenderee_user.id), now, "tender.submit", "tender", tender.id)
-                .with_change(Some(&before), Some(&tender)),
+            &AuditEvent::new(
+                Some(tenderee_user.id),
+                now,
+                "tender.submit",
+                "tender",
+                tender.id,
+            )
+            .with_change(Some(&before), Some(&tender)),
         )
         .await?;
     let before = tender.clone();
@@ -212,6 +279,10 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
                 .with_change(Some(&before), Some(&tender)),
         )
         .await?;
-    println!("Seeded the demo market: 2 halls, 7 organisations, {} accounts, tender {} (published).", users.len(), tender.code);
+    println!(
+        "Seeded the demo market: 2 halls, 7 organisations, {} accounts, tender {} (published).",
+        users.len(),
+        tender.code
+    );
     Ok(())
 }

@@ -16,7 +16,11 @@ mod demo;
 use config::Config;
 
 #[derive(Parser)]
-#[command(name = "sealbid", version, about = "Sealed-bid electronic tendering with cryptographic opening")]
+#[command(
+    name = "sealbid",
+    version,
+    about = "Sealed-bid electronic tendering with cryptographic opening"
+)]
 struct Cli {
     /// Configuration file (default: ./sealbid.toml if present).
     #[arg(long, global = true)]
@@ -160,7 +164,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             } else {
                 rpassword::prompt_password("Password: ").context("cannot read the password")?
             };
-            let id = rt.block_on(create_user(
+            let (id, username) = rt.block_on(create_user(
                 &cfg,
                 &username,
                 display_name,
@@ -237,7 +241,7 @@ async fn create_user(
     hall: &str,
     org: Option<&str>,
     password: &str,
-) -> anyhow::Result<UserId> {
+) -> anyhow::Result<(UserId, String)> {
     let username = parse_username(username)?;
     let roles = roles
         .iter()
@@ -254,7 +258,11 @@ async fn create_user(
     let org = org
         .map(|o| OrgId::parse(o).map_err(|e| anyhow::anyhow!("--org: {e}")))
         .transpose()?;
-    if org.is_none() && roles.iter().any(|r| matches!(r, Role::Tenderee | Role::Bidder)) {
+    if org.is_none()
+        && roles
+            .iter()
+            .any(|r| matches!(r, Role::Tenderee | Role::Bidder))
+    {
         anyhow::bail!("tenderees and bidders act for an organisation: pass --org ID");
     }
     let store = sealbid_store::connect(&cfg.database_url).await?;
@@ -268,7 +276,7 @@ async fn create_user(
     rand_salt(&mut salt);
     let hash = sealbid_server::auth::hash_password_with_salt(password, &salt)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = chrono::Utc::now();
+    let now = sealbid_domain::Clock::now(&SystemClock);
     let user = User {
         id: UserId::new(),
         username: username.clone(),
@@ -290,7 +298,7 @@ async fn create_user(
             }
             other => other.into(),
         })?;
-    Ok(user.id)
+    Ok((user.id, username))
 }
 
 fn rand_salt(out: &mut [u8; 16]) {
@@ -306,7 +314,10 @@ async fn audit_verify(cfg: &Config) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Err(broken) => {
-            println!("audit chain BROKEN at record {}: {}", broken.seq, broken.reason);
+            println!(
+                "audit chain BROKEN at record {}: {}",
+                broken.seq, broken.reason
+            );
             Ok(std::process::ExitCode::from(2))
         }
     }

@@ -41,10 +41,18 @@ fn start_demo(dir: &std::path::Path) -> Server {
         printed.push_str(&line);
         printed.push('\n');
         if let Some(rest) = line.strip_prefix("Sealbid is serving on ") {
-            break rest.split_whitespace().next().expect("url").trim_end_matches('/').to_string();
+            break rest
+                .split_whitespace()
+                .next()
+                .expect("url")
+                .trim_end_matches('/')
+                .to_string();
         }
     };
-    assert!(printed.contains("password for all"), "demo logins are printed: {printed}");
+    assert!(
+        printed.contains("password for all"),
+        "demo logins are printed: {printed}"
+    );
     assert!(printed.contains("tenderee"), "{printed}");
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
@@ -110,14 +118,25 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
     // Alter one record behind the platform's back: verify names it and fails.
     let url = format!("sqlite://{}", dir.path().join("data/sealbid.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    // The append-only trigger stops an honest mistake, not an insider with the database file:
+    // drop it as such an insider would, and let the hash chain catch the edit.
+    let refused = sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 1")
+        .execute(&pool)
+        .await;
+    assert!(refused.is_err(), "audit rows are append-only");
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
     sqlx::query("UPDATE audit_log SET event_json = replace(event_json, 'Haixin', 'Haixim') WHERE seq = (SELECT min(seq) FROM audit_log WHERE event_json LIKE '%Haixin%')")
         .execute(&pool)
         .await
         .unwrap();
-    let seq: i64 = sqlx::query_scalar("SELECT min(seq) FROM audit_log WHERE event_json LIKE '%Haixim%'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let seq: i64 =
+        sqlx::query_scalar("SELECT min(seq) FROM audit_log WHERE event_json LIKE '%Haixim%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     let out = sealbid()
         .current_dir(dir.path())
@@ -152,35 +171,74 @@ fn admin_create_user_reads_the_password_from_stdin_and_refuses_bad_input() {
         child.wait_with_output().unwrap()
     };
     let ok = run(
-        &["--username", "Officer.Li", "--role", "centre_officer", "--hall", "370200"],
+        &[
+            "--username",
+            "Officer.Li",
+            "--role",
+            "centre_officer",
+            "--hall",
+            "370200",
+        ],
         "a long enough password\n",
     );
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("created user officer.li"));
 
     let dup = run(
-        &["--username", "officer.li", "--role", "supervisor", "--hall", "370200"],
+        &[
+            "--username",
+            "officer.li",
+            "--role",
+            "supervisor",
+            "--hall",
+            "370200",
+        ],
         "another long password",
     );
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("taken"));
 
     let bad_role = run(
-        &["--username", "x.y.z", "--role", "emperor", "--hall", "370200"],
+        &[
+            "--username",
+            "x.y.z",
+            "--role",
+            "emperor",
+            "--hall",
+            "370200",
+        ],
         "a long enough password",
     );
     assert!(!bad_role.status.success());
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role"));
 
     let no_org = run(
-        &["--username", "bidder9", "--role", "bidder", "--hall", "370200"],
+        &[
+            "--username",
+            "bidder9",
+            "--role",
+            "bidder",
+            "--hall",
+            "370200",
+        ],
         "a long enough password",
     );
     assert!(!no_org.status.success());
     assert!(String::from_utf8_lossy(&no_org.stderr).contains("--org"));
 
     let weak = run(
-        &["--username", "weakling", "--role", "supervisor", "--hall", "370200"],
+        &[
+            "--username",
+            "weakling",
+            "--role",
+            "supervisor",
+            "--hall",
+            "370200",
+        ],
         "short",
     );
     assert!(!weak.status.success());

@@ -23,7 +23,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         // The only call to `Utc::now()` in the codebase; everything else receives a `Clock`.
-        Utc::now()
+        // Truncated to microseconds, the precision both databases keep, so a value read back
+        // equals the value written.
+        let now = Utc::now();
+        chrono::DurationRound::duration_trunc(now, chrono::Duration::microseconds(1)).unwrap_or(now)
     }
 }
 

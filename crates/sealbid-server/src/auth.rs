@@ -103,17 +103,17 @@ pub async fn check_login(state: &AppState, username: &str, password: &str) -> Re
 }
 
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    let mut c = Cookie::new(SESSION_COOKIE, token);
+    // axum-extra does not re-export the `time` crate that `set_max_age` takes, so the lifetime
+    // is set through the cookie's own syntax (tokens are URL-safe base64: nothing to escape).
+    let max_age = state.settings.session_ttl.num_seconds().max(0);
+    let mut c = Cookie::parse(format!("{SESSION_COOKIE}={token}; Max-Age={max_age}"))
+        .map(Cookie::into_owned)
+        .unwrap_or_else(|_| Cookie::new(SESSION_COOKIE, token));
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
     c.set_path("/");
     c.set_secure(state.settings.secure_cookies);
-    c.set_max_age(cookie_max_age(state));
     c
-}
-
-fn cookie_max_age(state: &AppState) -> axum_extra::extract::cookie::time::Duration {
-    axum_extra::extract::cookie::time::Duration::seconds(state.settings.session_ttl.num_seconds())
 }
 
 /// The signed-in user, from a bearer token or the session cookie. Rejects with 401.

@@ -27,6 +27,8 @@ pub enum AppError {
     BodyTooLarge { limit: usize },
     #[error("send the body as JSON with `Content-Type: application/json`")]
     UnsupportedMediaType,
+    #[error("this endpoint does not accept the method {0}")]
+    MethodNotAllowed(String),
     /// A malformed query string or path segment: `invalid_query`, `invalid_path`.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -99,6 +101,7 @@ impl AppError {
             | AppError::InvalidBody(_)
             | AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid { .. } | AppError::Problems(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
@@ -128,6 +131,7 @@ impl AppError {
             AppError::BodyTooLarge { .. } => "body_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::BadRequest { code, .. } => code,
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::Invalid { code, .. } => code,
             // One problem: its own code is the most useful; several: the umbrella code.
             AppError::Problems(p) if p.len() == 1 => &p[0].code,
@@ -360,7 +364,11 @@ mod tests {
 
     #[test]
     fn a_single_problem_lends_its_code_and_message() {
-        let p = Problem::new("bid_deadline", "deadline_too_early", "earliest is 2026-01-21");
+        let p = Problem::new(
+            "bid_deadline",
+            "deadline_too_early",
+            "earliest is 2026-01-21",
+        );
         let e = AppError::Tender(TenderError::Invalid(vec![p]));
         assert_eq!(e.code(), "deadline_too_early");
         let body = e.body();

@@ -2,6 +2,8 @@
 //! tokens, the one `AppError`, the scheduler that closes tenders at their deadline, and TLS.
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Tests may unwrap: a failed unwrap there is a failed test.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
 pub mod auth;
@@ -66,6 +68,9 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let result = match tls {
         Some(files) => {
+            // One crypto provider for the whole process: ring (already built for the other
+            // TLS clients in the tree). Installing twice is harmless.
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let config =
                 axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
                     .await

@@ -226,3 +226,123 @@ pub fn listings(user: Option<&User>) -> Vec<Listing> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use sealbid_domain::tender::{Category, CommitteePolicy, EvaluationMethod, TenderCode};
+    use sealbid_domain::{Money, TenderId, UserId};
+
+    fn hall(s: &str) -> DivisionCode {
+        DivisionCode::parse(s).unwrap()
+    }
+
+    fn user(roles: &[Role], org: Option<OrgId>, h: &str) -> User {
+        User {
+            id: UserId::new(),
+            username: "u".into(),
+            display_name: "u".into(),
+            roles: roles.to_vec(),
+            org,
+            hall: hall(h),
+            active: true,
+            created_at: chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        }
+    }
+
+    fn tender(org: OrgId, h: &str, state: TenderState) -> Tender {
+        let now = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let terms = sealbid_domain::tender::TenderTerms {
+            title: "t".into(),
+            description: String::new(),
+            category: Category::Works,
+            mandatory: true,
+            estimated_price: Money::parse("100").unwrap(),
+            ceiling_price: None,
+            bid_deposit: Money::ZERO,
+            documents: Vec::new(),
+            bid_deadline: now,
+            opening_time: now,
+            evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
+            qualification_criteria: Vec::new(),
+            committee: CommitteePolicy::default(),
+        };
+        let mut t = Tender::new_draft(
+            TenderId::new(),
+            TenderCode::parse("T-1").unwrap(),
+            hall(h),
+            org,
+            UserId::new(),
+            terms,
+            now,
+        );
+        t.state = state;
+        t
+    }
+
+    /// How a store applies one listing to one tender (the `TenderFilter` contract).
+    fn matches(l: &Listing, t: &Tender) -> bool {
+        let in_scope = match &l.scope {
+            HallScope::All => true,
+            HallScope::Within(h) => h.covers(&t.hall),
+        };
+        let in_states = l.states.is_empty() || l.states.contains(&t.state);
+        let visible = match l.public_or_org {
+            None => true,
+            Some(org) => t.state.is_public() || org == Some(t.org),
+        };
+        in_scope && in_states && visible
+    }
+
+    /// Listings show exactly the tenders `can_see` allows, for every kind of user and tender.
+    #[test]
+    fn listings_agree_with_can_see() {
+        let (own, other) = (OrgId::new(), OrgId::new());
+        let users: Vec<Option<User>> = vec![
+            None,
+            Some(user(&[Role::Admin], None, "370200")),
+            Some(user(&[Role::CentreOfficer], None, "370200")),
+            Some(user(&[Role::CentreOfficer], None, "370100")),
+            Some(user(&[Role::Supervisor], None, "370202")),
+            Some(user(&[Role::Tenderee], Some(own), "370202")),
+            Some(user(&[Role::Bidder], Some(own), "370202")),
+            Some(user(
+                &[Role::Tenderee, Role::CentreOfficer],
+                Some(own),
+                "370200",
+            )),
+        ];
+        for u in &users {
+            for state in TenderState::ALL {
+                for org in [own, other] {
+                    for h in ["370202", "370203", "370102"] {
+                        let t = tender(org, h, state);
+                        let listed = listings(u.as_ref()).iter().any(|l| matches(l, &t));
+                        assert_eq!(
+                            listed,
+                            can_see(u.as_ref(), &t),
+                            "{u:?} / {state} / {h} / own org: {}",
+                            org == own
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn centre_officers_create_only_market_participants_in_their_halls() {
+        let officer = user(&[Role::CentreOfficer], None, "370200");
+        assert!(ensure_can_create_account(&officer, &hall("370202"), &[Role::Bidder]).is_ok());
+        assert!(ensure_can_create_account(&officer, &hall("370202"), &[Role::Supervisor]).is_err());
+        assert!(ensure_can_create_account(&officer, &hall("370102"), &[Role::Bidder]).is_err());
+        let admin = user(&[Role::Admin], None, "370202");
+        assert!(ensure_can_create_account(&admin, &hall("110101"), &[Role::Admin]).is_ok());
+        let bidder = user(&[Role::Bidder], Some(OrgId::new()), "370202");
+        assert!(ensure_can_create_account(&bidder, &hall("370202"), &[Role::Bidder]).is_err());
+        assert!(ensure_can_register_org(&officer, &hall("370202")).is_ok());
+        assert!(ensure_can_register_org(&officer, &hall("370102")).is_err());
+        assert!(account_scope(&bidder).is_err());
+    }
+}

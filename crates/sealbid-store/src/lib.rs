@@ -3,13 +3,26 @@
 //! step. Every mutating method takes the `AuditEvent` describing the change and appends it to the
 //! hash-chained audit log in the same transaction, so a change and its audit record commit or
 //! fail together. Large files live behind `BlobStore` (local directory or S3 via object_store).
+//!
+//! Conventions every implementation follows (the conformance suite checks them):
+//! - A call that fails leaves the store unchanged: no row and no audit record is written.
+//! - Listings take `limit` and `offset`; a `limit` of 0 means "no limit".
+//! - Timestamps kept in columns (`created_at`, session times, deadlines used for queries) have
+//!   microsecond precision, PostgreSQL's; finer digits are truncated. Entities kept whole as
+//!   JSON documents (tenders, amendments, questions) round-trip exactly.
+//! - The store never reads the clock: every time comes from the caller.
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod blob;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod error;
 pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -19,8 +32,10 @@ use sealbid_domain::org::{Hall, OrgKind, Organisation, User};
 use sealbid_domain::tender::{Amendment, Question, Tender, TenderState};
 use sealbid_domain::{DivisionCode, OrgId, QuestionId, TenderId, UserId};
 
-pub use blob::{BlobError, BlobStore};
+pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -76,15 +91,19 @@ pub struct TenderFilter {
     /// this organisation whatever its state. When `None`, states are not restricted by
     /// visibility (staff listings).
     pub public_or_org: Option<Option<OrgId>>,
+    /// At most this many (0: no limit).
     pub limit: u32,
     pub offset: u32,
 }
 
+/// An organisation listing query. Results are ordered by name.
 #[derive(Clone, Debug, Default)]
 pub struct OrgFilter {
     pub scope: HallScope,
     pub kind: Option<OrgKind>,
+    /// Case-insensitive substring of the name or the credit code.
     pub text: Option<String>,
+    /// At most this many (0: no limit).
     pub limit: u32,
     pub offset: u32,
 }
@@ -102,14 +121,17 @@ pub trait Store: Send + Sync + 'static {
     // Organisations. A duplicate credit code is `StoreError::Conflict("credit_code")`.
     async fn create_org(&self, org: &Organisation, audit: &AuditEvent) -> Result<()>;
     async fn get_org(&self, id: OrgId) -> Result<Option<Organisation>>;
+    /// Organisations matching the filter, ordered by name.
     async fn list_orgs(&self, filter: &OrgFilter) -> Result<Vec<Organisation>>;
 
     // Users. A duplicate username is `StoreError::Conflict("username")`.
     async fn create_user(&self, user: &User, password_hash: &str, audit: &AuditEvent)
         -> Result<()>;
     async fn get_user(&self, id: UserId) -> Result<Option<User>>;
-    /// The user and their password hash (PHC string), for login.
+    /// The user and their password hash (PHC string), for login. `username` is compared
+    /// exactly: pass it through `org::parse_username` first.
     async fn find_login(&self, username: &str) -> Result<Option<(User, String)>>;
+    /// Users in the scope, ordered by username.
     async fn list_users(&self, scope: &HallScope, limit: u32, offset: u32) -> Result<Vec<User>>;
     async fn set_password(&self, id: UserId, password_hash: &str, audit: &AuditEvent)
         -> Result<()>;
@@ -118,7 +140,10 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, session: &Session) -> Result<()>;
     /// The session with this token hash if it has not expired at `now`.
     async fn get_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+    /// Deletes the session if it exists (deleting a missing session is not an error).
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Deletes every session that has expired at `now`; returns how many.
+    async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
 
     // Tenders. A duplicate code is `StoreError::Conflict("tender_code")`.
     async fn create_tender(&self, tender: &Tender, audit: &AuditEvent) -> Result<()>;
@@ -127,7 +152,8 @@ pub trait Store: Send + Sync + 'static {
     /// Counts what `list_tenders` would return without limit and offset.
     async fn count_tenders(&self, filter: &TenderFilter) -> Result<u64>;
     /// Writes `tender` if the stored version is `expected_version`; otherwise
-    /// `StoreError::VersionConflict` and nothing changes.
+    /// `StoreError::VersionConflict` (or `NotFound`) and nothing changes. `tender.version` must
+    /// already be the new, bumped version (the domain's transitions bump it).
     async fn update_tender(
         &self,
         tender: &Tender,
@@ -161,11 +187,14 @@ pub trait Store: Send + Sync + 'static {
     // Audit
     /// Appends an event on its own (for changes with no other row to write).
     async fn append_audit(&self, audit: &AuditEvent) -> Result<AuditRecord>;
-    /// Records with `seq > after_seq`, in order, at most `limit`.
+    /// Records with `seq > after_seq`, in order, at most `limit` (0: all).
     async fn audit_records(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRecord>>;
     /// Records about one entity, in order.
-    async fn audit_for_entity(&self, entity_kind: &str, entity_id: &str)
-        -> Result<Vec<AuditRecord>>;
+    async fn audit_for_entity(
+        &self,
+        entity_kind: &str,
+        entity_id: &str,
+    ) -> Result<Vec<AuditRecord>>;
 
     /// Re-checks the whole audit chain in pages; returns the number of records or the first
     /// broken link.
@@ -187,18 +216,47 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-/// Opens the store a database URL names: `sqlite://…` (or a plain path) or `postgres://…`,
-/// running the migrations.
+/// Opens the store a database URL names: `sqlite://PATH` (or a plain path), `sqlite::memory:`
+/// or `postgres://…`, running the migrations.
 pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(postgres::PgStore::connect(url).await?))
+    } else if url == "sqlite::memory:" {
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStore::open_in_memory().await?,
+        ))
     } else if let Some(path) = url.strip_prefix("sqlite://") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(path).await?))
-    } else if url.contains("://") {
+    } else if let Some((scheme, _)) = url.split_once("://") {
+        // Only the scheme is echoed: the rest may hold a password.
         Err(StoreError::Config(format!(
-            "unsupported database URL scheme in {url:?}: use sqlite://PATH or postgres://…"
+            "unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://…"
         )))
     } else {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn connect_picks_the_backend_from_the_url() {
+        let mem = connect("sqlite::memory:").await.unwrap();
+        assert_eq!(mem.backend(), "sqlite");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join("sealbid.db");
+        let url = format!("sqlite://{}", path.display());
+        assert_eq!(connect(&url).await.unwrap().backend(), "sqlite");
+        assert!(path.exists());
+        let plain = dir.path().join("plain.db");
+        connect(&plain.to_string_lossy()).await.unwrap();
+        assert!(plain.exists());
+        match connect("mysql://root:secret@db/sealbid").await {
+            Err(e @ StoreError::Config(_)) => assert!(!e.to_string().contains("secret"), "{e}"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("mysql is not supported"),
+        }
     }
 }

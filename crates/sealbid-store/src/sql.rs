@@ -8,15 +8,13 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use sealbid_domain::audit::{next_record, AuditEvent, AuditRecord};
+use sealbid_domain::division::DivisionLevel;
 use sealbid_domain::org::{Hall, OrgKind, Organisation, Role, User};
 use sealbid_domain::tender::{Amendment, Question, Tender, TenderState};
-use sealbid_domain::division::DivisionLevel;
 use sealbid_domain::{CreditCode, DivisionCode, OrgId, QuestionId, TenderId, UserId};
 
 use crate::error::on_fk;
-use crate::{
-    HallScope, OrgFilter, Result, Session, SessionKind, Store, StoreError, TenderFilter,
-};
+use crate::{HallScope, OrgFilter, Result, Session, SessionKind, Store, StoreError, TenderFilter};
 
 /// A bound parameter, mapped to each backend's own column types.
 #[derive(Clone, Debug)]
@@ -129,8 +127,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Serialises audit appends until the transaction ends (a no-op where `begin` already did).
     async fn lock_audit(&self, tx: &mut Self::Tx) -> std::result::Result<(), sqlx::Error>;
     /// Runs a statement in the transaction; returns the number of rows it changed.
-    async fn execute(&self, tx: &mut Self::Tx, q: &Query)
-        -> std::result::Result<u64, sqlx::Error>;
+    async fn execute(&self, tx: &mut Self::Tx, q: &Query) -> std::result::Result<u64, sqlx::Error>;
     /// Runs a query in the transaction.
     async fn fetch_tx(&self, tx: &mut Self::Tx, q: &Query) -> Result<Vec<Row>>;
     /// Runs a read-only query on the pool.
@@ -302,7 +299,11 @@ impl Sql {
         }
     }
     fn page(&mut self, limit: u32, offset: u32) -> &mut Sql {
-        let limit = if limit == 0 { i64::MAX } else { i64::from(limit) };
+        let limit = if limit == 0 {
+            i64::MAX
+        } else {
+            i64::from(limit)
+        };
         self.push(" LIMIT ")
             .bind(Param::Int(limit))
             .push(" OFFSET ")
@@ -458,11 +459,7 @@ fn org_from(r: &Row) -> Result<Organisation> {
 }
 
 fn roles_text(roles: &[Role]) -> String {
-    roles
-        .iter()
-        .map(Role::as_str)
-        .collect::<Vec<_>>()
-        .join(",")
+    roles.iter().map(Role::as_str).collect::<Vec<_>>().join(",")
 }
 
 fn user_from(r: &Row) -> Result<User> {
@@ -741,11 +738,17 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn get_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
         let q = query(
-            &format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1 AND expires_at > $2"),
+            &format!(
+                "SELECT {SESSION_COLS} FROM sessions WHERE token_hash = $1 AND expires_at > $2"
+            ),
             vec![Param::Text(token_hash.to_string()), Param::Time(now)],
             SESSION_TYS,
         );
-        self.fetch_opt(q).await?.as_ref().map(session_from).transpose()
+        self.fetch_opt(q)
+            .await?
+            .as_ref()
+            .map(session_from)
+            .transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {

@@ -167,7 +167,10 @@ fn decode(row: &SqliteRow, cols: &[Ty]) -> Result<Row> {
                 .try_get::<Option<String>, _>(i)
                 .map_err(bad)?
                 .map(Value::Text),
-            Ty::Int => row.try_get::<Option<i64>, _>(i).map_err(bad)?.map(Value::Int),
+            Ty::Int => row
+                .try_get::<Option<i64>, _>(i)
+                .map_err(bad)?
+                .map(Value::Int),
             Ty::Bool => row
                 .try_get::<Option<bool>, _>(i)
                 .map_err(bad)?
@@ -212,11 +215,7 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
-    async fn execute(
-        &self,
-        tx: &mut SqliteTx,
-        q: &Query,
-    ) -> std::result::Result<u64, sqlx::Error> {
+    async fn execute(&self, tx: &mut SqliteTx, q: &Query) -> std::result::Result<u64, sqlx::Error> {
         Ok(bind(q).execute(&mut *tx.tx).await?.rows_affected())
     }
 
@@ -290,7 +289,10 @@ mod tests {
                 self.0.clone()
             }
             async fn tamper_audit(&self, seq: i64, event_json: &str) {
-                self.0.tamper_audit_for_tests(seq, event_json).await.unwrap();
+                self.0
+                    .tamper_audit_for_tests(seq, event_json)
+                    .await
+                    .unwrap();
             }
         }
         crate::conformance::run_all(|| async {
@@ -328,7 +330,8 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
         {
             let s = SqliteStore::open(path).await.unwrap();
-            let ev = sealbid_domain::audit::AuditEvent::new(None, at, "platform.start", "platform", "x");
+            let ev =
+                sealbid_domain::audit::AuditEvent::new(None, at, "platform.start", "platform", "x");
             s.append_audit(&ev).await.unwrap();
             s.pool().close().await;
         }

@@ -6,11 +6,11 @@
 //! schema here: strings for money, codes and ids, and enumerations generated from the domain's own
 //! values (see [`schema`]).
 use chrono::{DateTime, Utc};
-use sealbid_domain::audit::AuditRecord;
+use sealbid_domain::audit::{AuditEvent, AuditRecord};
 use sealbid_domain::org::{Hall, OrgKind, Organisation, Role, User};
 use sealbid_domain::tender::{
-    Amendment, Answer, Category, CommitteePolicy, EvaluationMethod, Question, ReviewReturn,
-    Tender, TenderDocument, TenderState, TenderTerms, TermsPatch,
+    Amendment, Answer, Category, CommitteePolicy, EvaluationMethod, Question, ReviewReturn, Tender,
+    TenderDocument, TenderState, TenderTerms, TermsPatch,
 };
 use sealbid_domain::{DivisionCode, Money, OrgId, TenderId, UserId};
 use serde::{Deserialize, Serialize};
@@ -802,19 +802,27 @@ pub struct AuditRecordView {
 
 impl AuditRecordView {
     pub fn new(r: &AuditRecord) -> Result<Self, serde_json::Error> {
-        let e = r.event()?;
+        let AuditEvent {
+            actor,
+            at,
+            action,
+            entity_kind,
+            entity_id,
+            before,
+            after,
+        } = r.event()?;
         Ok(AuditRecordView {
             seq: r.seq,
             prev_hash: r.prev_hash.clone(),
             hash: r.hash.clone(),
             event: AuditEventView {
-                actor: e.actor,
-                at: e.at,
-                action: e.action,
-                entity_kind: e.entity_kind,
-                entity_id: e.entity_id,
-                before: e.before,
-                after: e.after,
+                actor,
+                at,
+                action,
+                entity_kind,
+                entity_id,
+                before,
+                after,
             },
         })
     }

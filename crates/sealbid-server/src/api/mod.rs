@@ -13,11 +13,11 @@ use std::sync::OnceLock;
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::handler::Handler;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::openapi::path::HttpMethod;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
@@ -189,17 +189,26 @@ fn method_filter(m: HttpMethod) -> MethodFilter {
     }
 }
 
-/// The API, to be nested under `/api/v1`. Unknown paths below it answer with our 404 body.
+/// The API, to be nested under `/api/v1`. Unknown paths and methods below it answer in our
+/// error format too (404 `not_found`, 405 `method_not_allowed`).
 pub fn router() -> Router<AppState> {
-    routes().fallback(|| async { AppError::NotFound("API endpoint") })
+    routes()
+        .fallback(|| async { AppError::NotFound("API endpoint") })
+        .method_not_allowed_fallback(|method: Method| async move {
+            AppError::MethodNotAllowed(method.to_string())
+        })
 }
 
 /// The rendered document, built once.
 fn openapi_text() -> AppResult<&'static str> {
     static DOC: OnceLock<Result<String, String>> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().map_err(|e| e.to_string()))
-        .as_deref()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("OpenAPI document: {e}")))
+    DOC.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .map_err(|e| e.to_string())
+    })
+    .as_deref()
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("OpenAPI document: {e}")))
 }
 
 /// This API's OpenAPI 3.1 document.
@@ -220,7 +229,7 @@ pub async fn openapi_json() -> AppResult<Response> {
 }
 
 /// An empty success, for endpoints that answer 204.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug)]
 pub struct NoContent;
 
 impl IntoResponse for NoContent {

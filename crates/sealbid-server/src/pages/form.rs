@@ -375,11 +375,6 @@ impl FormView {
     pub fn bad(&self, field: &str) -> bool {
         self.bad_fields.iter().any(|f| f == field)
     }
-
-    /// The `id` of the first field at fault, for the summary's link.
-    pub fn first_bad(&self) -> &str {
-        self.bad_fields.first().map(String::as_str).unwrap_or("")
-    }
 }
 
 #[cfg(test)]

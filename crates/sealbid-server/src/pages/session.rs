@@ -1,6 +1,6 @@
 //! Signing in and out with a session cookie.
 use askama::Template;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -42,7 +42,7 @@ fn next_or_default(next: &str) -> String {
     safe_next(next).unwrap_or("/tenders").to_string()
 }
 
-pub async fn login_form(Viewer(user): Viewer, query: Option<Query<LoginQuery>>) -> Response {
+pub async fn login_form(Viewer(user): Viewer, query: Result<Query<LoginQuery>, QueryRejection>) -> Response {
     let nav = Nav::new(user.as_ref(), "login");
     let next = query.map(|Query(q)| q.next).unwrap_or_default();
     let page = LoginPage {

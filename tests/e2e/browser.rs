@@ -1,0 +1,292 @@
+//! The pages in a real browser: headless Chromium against the real server. A tenderee signs in
+//! through the form, fills in the tender form with a deadline that is too early and is told the
+//! earliest legal date (with everything typed kept), corrects it, and lands on the new draft's
+//! page. A published tender with an amendment and an answered question is seeded through the API
+//! so the list and a full tender page are rendered too.
+//!
+//! Needs Chromium (Debian package `chromium`, or `SEALBID_CHROMIUM=/path/to/chrome`). Without it
+//! the test prints a notice and passes — unless `CI` is set, where it fails. Set
+//! `SEALBID_SCREENSHOT_DIR` to keep PNG screenshots of the pages it visits.
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use anyhow::{anyhow, bail, Context};
+use chrono::{DateTime, Duration, Utc};
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde_json::json;
+
+use crate::support::{spawn_app, Backend, PASSWORD};
+
+const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The browser binary, or `None` (after a notice) when it is missing outside CI.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("SEALBID_CHROMIUM")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_CHROMIUM));
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set but Chromium is missing at {}: install the Debian package `chromium` \
+             (or set SEALBID_CHROMIUM)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "notice: Chromium not found at {}; the browser test did not run. Install the Debian \
+         package `chromium` or set SEALBID_CHROMIUM to run it.",
+        path.display()
+    );
+    None
+}
+
+/// China-time `datetime-local` value of an instant.
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&sealbid_domain::clock::china_tz())
+        .format("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenderee_creates_a_draft_in_the_browser() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_hall("370202", "Shinan District Trading Hall").await;
+    let org = app
+        .create_org("Qingdao Metro Group 青岛地铁集团", "tenderee", "370200")
+        .await;
+    let tenderee = app
+        .create_user("metro.buyer", &["tenderee"], Some(&org), "370200")
+        .await;
+    let officer = app
+        .create_user("centre.officer", &["centre_officer"], None, "370200")
+        .await;
+    let bidder_org = app.create_org("Haixin Construction", "bidder", "370202").await;
+    let bidder = app
+        .create_user("haixin.bids", &["bidder"], Some(&bidder_org), "370202")
+        .await;
+
+    // A published tender with an amendment and an answered question, one under review and a
+    // draft, for the list and a full tender page.
+    let published = app.create_tender(&tenderee, "QD-2025-0007", 30).await;
+    app.post(&format!("/tenders/{published}/submit"), Some(&tenderee), json!({}))
+        .await
+        .expect(200);
+    app.post(&format!("/tenders/{published}/approve"), Some(&officer), json!({}))
+        .await
+        .expect(200);
+    app.post(
+        &format!("/tenders/{published}/amendments"),
+        Some(&tenderee),
+        json!({"summary": "Ceiling price raised after the market survey",
+               "changes": {"ceiling_price": "1150000.00"}}),
+    )
+    .await
+    .expect(201);
+    let q = app
+        .post(
+            &format!("/tenders/{published}/questions"),
+            Some(&bidder),
+            json!({"text": "May a consortium bid? 联合体可否投标？"}),
+        )
+        .await
+        .expect(201);
+    let qid = q.body["id"].as_str().expect("question id").to_string();
+    app.post(
+        &format!("/tenders/{published}/questions/{qid}/answer"),
+        Some(&tenderee),
+        json!({"text": "Yes, with at most two members. 接受联合体投标，成员不超过两家。", "affects_bids": true}),
+    )
+    .await
+    .expect(200);
+    let reviewing = app.create_tender(&tenderee, "QD-2025-0008", 25).await;
+    app.post(&format!("/tenders/{reviewing}/submit"), Some(&tenderee), json!({}))
+        .await
+        .expect(200);
+    app.create_tender(&tenderee, "QD-2025-0009", 40).await;
+
+    let base = app.base.clone();
+    let now = app.clock_now();
+    let shots = std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from);
+    tokio::task::spawn_blocking(move || drive(&chrome, &base, now, &published, shots.as_deref()))
+        .await
+        .expect("browser thread")
+        .expect("browser session");
+}
+
+/// What the browser does; blocking (headless_chrome is synchronous).
+fn drive(
+    chrome: &Path,
+    base: &str,
+    now: DateTime<Utc>,
+    published: &str,
+    shots: Option<&Path>,
+) -> anyhow::Result<()> {
+    let args = [
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--lang=en-GB",
+    ];
+    let options = LaunchOptions::default_builder()
+        .path(Some(chrome.to_path_buf()))
+        .headless(true)
+        .sandbox(false)
+        .window_size(Some((1280, 1400)))
+        .args(args.iter().map(OsStr::new).collect())
+        .idle_browser_timeout(StdDuration::from_secs(120))
+        .build()
+        .map_err(|e| anyhow!("launch options: {e}"))?;
+    let browser = Browser::new(options).context("start Chromium")?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let shot = |name: &str| -> anyhow::Result<()> {
+        if let Some(dir) = shots {
+            let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
+        }
+        Ok(())
+    };
+
+    // Sign in through the form: a wrong password first.
+    tab.navigate_to(&format!("{base}/login"))?.wait_until_navigated()?;
+    tab.wait_for_element("#username")?.type_into("metro.buyer")?;
+    tab.find_element("#password")?.type_into("not the password")?;
+    tab.find_element("#login-submit")?.click()?;
+    let error = tab.wait_for_element("#login-error")?.get_inner_text()?;
+    if !error.contains("wrong username or password") {
+        bail!("unexpected sign-in error: {error}");
+    }
+    shot("login-error")?;
+    // The username is kept; type the right password.
+    tab.find_element("#password")?.type_into(PASSWORD)?;
+    tab.find_element("#login-submit")?.click()?;
+    tab.wait_for_element("#new-tender")?;
+    if !tab.get_url().ends_with("/tenders") {
+        bail!("after sign-in the browser is at {}", tab.get_url());
+    }
+
+    // The list shows the tenderee's own tenders, whatever their state.
+    let list = tab.wait_for_element("#tender-list")?.get_inner_text()?;
+    for code in ["QD-2025-0007", "QD-2025-0008", "QD-2025-0009"] {
+        if !list.contains(code) {
+            bail!("the list lacks {code}: {list}");
+        }
+    }
+    shot("list")?;
+
+    // The form, with a deadline only 10 days away for a project that must be tendered.
+    tab.navigate_to(&format!("{base}/tenders/new"))?.wait_until_navigated()?;
+    tab.wait_for_element("#code")?;
+    fill(&tab, "code", "QD-2025-0042")?;
+    fill(&tab, "title", "Metro Line 6 station fit-out 地铁6号线车站装修")?;
+    fill(&tab, "description", "Interior fit-out of four stations on Line 6.")?;
+    fill(&tab, "estimated_price", "8,600,000")?;
+    fill(&tab, "ceiling_price", "9000000")?;
+    fill(&tab, "bid_deposit", "160000")?;
+    fill(
+        &tab,
+        "qualification_criteria",
+        "Grade I decoration contractor licence\nWork-safety permit",
+    )?;
+    let too_early = now + Duration::days(10);
+    set_value(&tab, "bid_deadline", &local(too_early))?;
+    tab.find_element("#save")?.click()?;
+    let problems = tab.wait_for_element("#problems")?.get_inner_text()?;
+    if !problems.contains("earliest legal deadline") {
+        bail!("no deadline problem shown: {problems}");
+    }
+    let earliest = sealbid_domain::tender::china_time(now + Duration::days(20));
+    if !problems.contains(&earliest) {
+        bail!("the problem does not name the earliest legal deadline {earliest}: {problems}");
+    }
+    if value(&tab, "code")? != "QD-2025-0042" || value(&tab, "estimated_price")? != "8,600,000" {
+        bail!("the form lost what was typed");
+    }
+    shot("form-problems")?;
+
+    // A legal deadline: the draft is created and shown.
+    set_value(&tab, "bid_deadline", &local(now + Duration::days(24)))?;
+    tab.find_element("#save")?.click()?;
+    let state = tab.wait_for_element("#tender-state")?;
+    let shown = state.get_attribute_value("data-state")?.unwrap_or_default();
+    if shown != "draft" {
+        bail!("the new tender is {shown}, not a draft");
+    }
+    let title = tab.find_element("#tender-title")?.get_inner_text()?;
+    if !title.contains("Metro Line 6 station fit-out") {
+        bail!("unexpected title {title}");
+    }
+    let code = tab.find_element("#tender-code")?.get_inner_text()?;
+    if code.trim() != "QD-2025-0042" {
+        bail!("unexpected code {code}");
+    }
+    let timetable = tab.find_element("#timetable")?.get_inner_text()?;
+    if !timetable.contains("Bid deadline") {
+        bail!("no timetable: {timetable}");
+    }
+    tab.find_element("#submit-review")?;
+    shot("detail-draft")?;
+
+    // A published tender's page: amendment and answered question, asker never shown.
+    tab.navigate_to(&format!("{base}/tenders/{published}"))?
+        .wait_until_navigated()?;
+    let state = tab.wait_for_element("#tender-state")?;
+    if state.get_attribute_value("data-state")?.as_deref() != Some("published") {
+        bail!("the seeded tender is not published");
+    }
+    let page = tab.find_element("main")?.get_inner_text()?;
+    for needle in [
+        "Ceiling price raised",
+        "May a consortium bid?",
+        "Yes, with at most two members",
+    ] {
+        if !page.contains(needle) {
+            bail!("the published tender's page lacks {needle:?}");
+        }
+    }
+    if page.contains("haixin") || page.contains("Haixin") {
+        bail!("the page names who asked");
+    }
+    shot("detail-published")?;
+
+    // Sign out through the header's button.
+    tab.find_element("#logout")?.click()?;
+    tab.wait_for_element("a[href='/login']")?;
+    Ok(())
+}
+
+/// Types into a field as one text insertion (key-by-key typing costs a round trip per key).
+fn fill(tab: &Tab, id: &str, text: &str) -> anyhow::Result<()> {
+    tab.find_element(&format!("#{id}"))?.click()?;
+    tab.send_character(text)?;
+    Ok(())
+}
+
+/// Sets an input's value by script (date pickers differ by locale; typing into them does not).
+fn set_value(tab: &Tab, id: &str, value: &str) -> anyhow::Result<()> {
+    let js = format!(
+        "document.getElementById({}).value = {}; true",
+        serde_json::to_string(id)?,
+        serde_json::to_string(value)?
+    );
+    tab.evaluate(&js, false)?;
+    Ok(())
+}
+
+fn value(tab: &Tab, id: &str) -> anyhow::Result<String> {
+    let js = format!("document.getElementById({}).value", serde_json::to_string(id)?);
+    let v = tab.evaluate(&js, false)?.value;
+    Ok(v.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+}
