@@ -101,6 +101,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment::Jail fixes the closure's error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

@@ -11,7 +11,6 @@ local threads = {}
 local counter = 0
 local to_submit = {}
 local to_approve = {}
-local inflight = {}
 
 function setup(thread)
   thread:set("id", #threads)
@@ -35,17 +34,14 @@ function request()
   local tid = table.remove(to_approve)
   if tid then
     headers["Authorization"] = "Bearer " .. officer
-    table.insert(inflight, "approve")
     return wrk.format("POST", "/api/v1/tenders/" .. tid .. "/approve", headers, "")
   end
   tid = table.remove(to_submit)
   if tid then
     headers["Authorization"] = "Bearer " .. tenderee
-    table.insert(inflight, "submit")
     return wrk.format("POST", "/api/v1/tenders/" .. tid .. "/submit", headers, "")
   end
   headers["Authorization"] = "Bearer " .. tenderee
-  table.insert(inflight, "create")
   return wrk.format("POST", "/api/v1/tenders", headers, create_body())
 end
 

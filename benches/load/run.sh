@@ -8,8 +8,11 @@ backend=${1:-sqlite}
 duration=${2:-20s}
 conns=${3:-16}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/sealbid"
+bin=${SEALBID_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+  bin="$root/target/release/sealbid"
+fi
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -37,4 +40,7 @@ export TENDEREE_TOKEN=$(login tenderee)
 export OFFICER_TOKEN=$(login officer)
 export DEADLINE=$(date -u -d '+40 days' +%Y-%m-%dT02:00:00Z)
 echo "backend=$backend duration=$duration connections=$conns threads=2"
+echo "-- baseline: GET /healthz (HTTP stack + one read query)"
+wrk -t2 -c"$conns" -d"$duration" "http://127.0.0.1:$port/healthz" | grep -E "Requests/sec|Latency"
+echo "-- tender create + submit + approve"
 wrk -t2 -c"$conns" -d"$duration" -s "$root/benches/load/create_publish.lua" "http://127.0.0.1:$port"

@@ -15,6 +15,7 @@ use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, Duration, Utc};
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::{Browser, LaunchOptions, Tab};
+use sealbid_domain::{Clock, ManualClock};
 use serde_json::json;
 
 use crate::support::{spawn_app, Backend, PASSWORD};
@@ -58,7 +59,8 @@ async fn a_tenderee_creates_a_draft_in_the_browser() {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await;
-    app.create_hall("370202", "Shinan District Trading Hall").await;
+    app.create_hall("370202", "Shinan District Trading Hall")
+        .await;
     let org = app
         .create_org("Qingdao Metro Group 青岛地铁集团", "tenderee", "370200")
         .await;
@@ -68,7 +70,9 @@ async fn a_tenderee_creates_a_draft_in_the_browser() {
     let officer = app
         .create_user("centre.officer", &["centre_officer"], None, "370200")
         .await;
-    let bidder_org = app.create_org("Haixin Construction", "bidder", "370202").await;
+    let bidder_org = app
+        .create_org("Haixin Construction", "bidder", "370202")
+        .await;
     let bidder = app
         .create_user("haixin.bids", &["bidder"], Some(&bidder_org), "370202")
         .await;
@@ -76,12 +80,20 @@ async fn a_tenderee_creates_a_draft_in_the_browser() {
     // A published tender with an amendment and an answered question, one under review and a
     // draft, for the list and a full tender page.
     let published = app.create_tender(&tenderee, "QD-2025-0007", 30).await;
-    app.post(&format!("/tenders/{published}/submit"), Some(&tenderee), json!({}))
-        .await
-        .expect(200);
-    app.post(&format!("/tenders/{published}/approve"), Some(&officer), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/tenders/{published}/submit"),
+        Some(&tenderee),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/tenders/{published}/approve"),
+        Some(&officer),
+        json!({}),
+    )
+    .await
+    .expect(200);
     app.post(
         &format!("/tenders/{published}/amendments"),
         Some(&tenderee),
@@ -107,28 +119,55 @@ async fn a_tenderee_creates_a_draft_in_the_browser() {
     .await
     .expect(200);
     let reviewing = app.create_tender(&tenderee, "QD-2025-0008", 25).await;
-    app.post(&format!("/tenders/{reviewing}/submit"), Some(&tenderee), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/tenders/{reviewing}/submit"),
+        Some(&tenderee),
+        json!({}),
+    )
+    .await
+    .expect(200);
     app.create_tender(&tenderee, "QD-2025-0009", 40).await;
 
-    let base = app.base.clone();
-    let now = app.clock_now();
-    let shots = std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from);
-    tokio::task::spawn_blocking(move || drive(&chrome, &base, now, &published, shots.as_deref()))
+    let run = Run {
+        base: app.base.clone(),
+        clock: app.clock.clone(),
+        published,
+        reviewing,
+        shots: std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from),
+    };
+    tokio::task::spawn_blocking(move || drive(&chrome, &run))
         .await
         .expect("browser thread")
         .expect("browser session");
 }
 
+/// What the browser part needs from the async part.
+struct Run {
+    base: String,
+    clock: ManualClock,
+    /// A published tender with an amendment and an answered question.
+    published: String,
+    /// A tender under review.
+    reviewing: String,
+    shots: Option<PathBuf>,
+}
+
+/// Signs in through the form; waits for the tender list.
+fn sign_in(tab: &Tab, base: &str, username: &str) -> anyhow::Result<()> {
+    tab.navigate_to(&format!("{base}/login"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#username")?;
+    fill(tab, "username", username)?;
+    fill(tab, "password", PASSWORD)?;
+    tab.find_element("#login-submit")?.click()?;
+    tab.wait_for_element("#tender-list")?;
+    Ok(())
+}
+
 /// What the browser does; blocking (headless_chrome is synchronous).
-fn drive(
-    chrome: &Path,
-    base: &str,
-    now: DateTime<Utc>,
-    published: &str,
-    shots: Option<&Path>,
-) -> anyhow::Result<()> {
+fn drive(chrome: &Path, run: &Run) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let now = run.clock.now();
     let args = [
         "--disable-gpu",
         "--disable-background-networking",
@@ -136,7 +175,8 @@ fn drive(
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
-        "--lang=en-GB",
+        // Containers often have a tiny /dev/shm, where Chromium crashes.
+        "--disable-dev-shm-usage",
     ];
     let options = LaunchOptions::default_builder()
         .path(Some(chrome.to_path_buf()))
@@ -151,8 +191,9 @@ fn drive(
     let tab = browser.new_tab()?;
     tab.set_default_timeout(StdDuration::from_secs(30));
     let shot = |name: &str| -> anyhow::Result<()> {
-        if let Some(dir) = shots {
-            let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+        if let Some(dir) = &run.shots {
+            let png =
+                tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
             std::fs::create_dir_all(dir)?;
             std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
         }
@@ -160,17 +201,19 @@ fn drive(
     };
 
     // Sign in through the form: a wrong password first.
-    tab.navigate_to(&format!("{base}/login"))?.wait_until_navigated()?;
-    tab.wait_for_element("#username")?.type_into("metro.buyer")?;
-    tab.find_element("#password")?.type_into("not the password")?;
+    tab.navigate_to(&format!("{base}/login"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#username")?;
+    fill(&tab, "username", "metro.buyer")?;
+    fill(&tab, "password", "not the password")?;
     tab.find_element("#login-submit")?.click()?;
     let error = tab.wait_for_element("#login-error")?.get_inner_text()?;
-    if !error.contains("wrong username or password") {
+    if !error.to_lowercase().contains("wrong username or password") {
         bail!("unexpected sign-in error: {error}");
     }
     shot("login-error")?;
     // The username is kept; type the right password.
-    tab.find_element("#password")?.type_into(PASSWORD)?;
+    fill(&tab, "password", PASSWORD)?;
     tab.find_element("#login-submit")?.click()?;
     tab.wait_for_element("#new-tender")?;
     if !tab.get_url().ends_with("/tenders") {
@@ -187,11 +230,20 @@ fn drive(
     shot("list")?;
 
     // The form, with a deadline only 10 days away for a project that must be tendered.
-    tab.navigate_to(&format!("{base}/tenders/new"))?.wait_until_navigated()?;
+    tab.navigate_to(&format!("{base}/tenders/new"))?
+        .wait_until_navigated()?;
     tab.wait_for_element("#code")?;
     fill(&tab, "code", "QD-2025-0042")?;
-    fill(&tab, "title", "Metro Line 6 station fit-out 地铁6号线车站装修")?;
-    fill(&tab, "description", "Interior fit-out of four stations on Line 6.")?;
+    fill(
+        &tab,
+        "title",
+        "Metro Line 6 station fit-out 地铁6号线车站装修",
+    )?;
+    fill(
+        &tab,
+        "description",
+        "Interior fit-out of four stations on Line 6.",
+    )?;
     fill(&tab, "estimated_price", "8,600,000")?;
     fill(&tab, "ceiling_price", "9000000")?;
     fill(&tab, "bid_deposit", "160000")?;
@@ -240,7 +292,7 @@ fn drive(
     shot("detail-draft")?;
 
     // A published tender's page: amendment and answered question, asker never shown.
-    tab.navigate_to(&format!("{base}/tenders/{published}"))?
+    tab.navigate_to(&format!("{base}/tenders/{}", run.published))?
         .wait_until_navigated()?;
     let state = tab.wait_for_element("#tender-state")?;
     if state.get_attribute_value("data-state")?.as_deref() != Some("published") {
@@ -264,6 +316,23 @@ fn drive(
     // Sign out through the header's button.
     tab.find_element("#logout")?.click()?;
     tab.wait_for_element("a[href='/login']")?;
+
+    // Four days on, the centre's review of the other tender is overdue (3 working days).
+    run.clock.advance(Duration::days(4));
+    sign_in(&tab, base, "centre.officer")?;
+    tab.navigate_to(&format!("{base}/reviews"))?
+        .wait_until_navigated()?;
+    let queue = tab.wait_for_element("#review-queue")?.get_inner_text()?;
+    if !queue.contains("QD-2025-0008") || !queue.contains("overdue by") {
+        bail!("the review queue does not show the overdue tender: {queue}");
+    }
+    shot("reviews")?;
+    tab.navigate_to(&format!("{base}/tenders/{}", run.reviewing))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#overdue")?;
+    tab.find_element("#approve")?;
+    tab.find_element("#return-problems")?;
+    shot("detail-review")?;
     Ok(())
 }
 
@@ -286,7 +355,11 @@ fn set_value(tab: &Tab, id: &str, value: &str) -> anyhow::Result<()> {
 }
 
 fn value(tab: &Tab, id: &str) -> anyhow::Result<String> {
-    let js = format!("document.getElementById({}).value", serde_json::to_string(id)?);
+    let js = format!(
+        "document.getElementById({}).value",
+        serde_json::to_string(id)?
+    );
     let v = tab.evaluate(&js, false)?.value;
-    Ok(v.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+    Ok(v.and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default())
 }

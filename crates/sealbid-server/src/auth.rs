@@ -90,7 +90,11 @@ pub async fn start_session(
 
 /// Checks a username and password; the same error whether the user is unknown, inactive or the
 /// password is wrong.
-pub async fn check_login(state: &AppState, username: &str, password: &str) -> Result<User, AppError> {
+pub async fn check_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<User, AppError> {
     let username = username.trim().to_ascii_lowercase();
     match state.store.find_login(&username).await? {
         Some((user, hash)) if user.active && verify_password(&hash, password) => Ok(user),
@@ -145,7 +149,9 @@ impl CurrentUser {
 fn presented_token(parts: &Parts) -> Option<String> {
     if let Some(v) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
-        let t = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?;
+        let t = v
+            .strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))?;
         return Some(t.trim().to_string());
     }
     CookieJar::from_headers(&parts.headers)
@@ -179,7 +185,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        resolve(parts, &state).await?.ok_or(AppError::Unauthenticated)
+        resolve(parts, &state)
+            .await?
+            .ok_or(AppError::Unauthenticated)
     }
 }
 
@@ -216,7 +224,9 @@ mod tests {
     #[test]
     fn short_passwords_are_refused() {
         assert_eq!(
-            hash_password_with_salt("short", &[0u8; 16]).unwrap_err().code(),
+            hash_password_with_salt("short", &[0u8; 16])
+                .unwrap_err()
+                .code(),
             "weak_password"
         );
     }

@@ -46,8 +46,7 @@ impl TenderForm {
             category: Category::Works.as_str().to_string(),
             mandatory: "on".to_string(),
             bid_deadline: format!("{}T09:30", day.format("%Y-%m-%d")),
-            evaluation_method: view::method_str(EvaluationMethod::LowestEvaluatedPrice)
-                .to_string(),
+            evaluation_method: view::method_str(EvaluationMethod::LowestEvaluatedPrice).to_string(),
             committee_threshold: c.threshold.to_string(),
             committee_members: c.members.to_string(),
             ..TenderForm::default()
@@ -61,12 +60,13 @@ impl TenderForm {
             title: t.title.clone(),
             description: t.description.clone(),
             category: t.category.as_str().to_string(),
-            mandatory: if t.mandatory { "on".into() } else { String::new() },
+            mandatory: if t.mandatory {
+                "on".into()
+            } else {
+                String::new()
+            },
             estimated_price: t.estimated_price.to_string(),
-            ceiling_price: t
-                .ceiling_price
-                .map(|m| m.to_string())
-                .unwrap_or_default(),
+            ceiling_price: t.ceiling_price.map(|m| m.to_string()).unwrap_or_default(),
             bid_deposit: t.bid_deposit.to_string(),
             bid_deadline: view::datetime_local(t.bid_deadline),
             opening_time: if t.opening_time == t.bid_deadline {
@@ -240,14 +240,15 @@ pub fn parse(
             }
         }
     };
-    let evaluation_method = view::parse_method(form.evaluation_method.trim()).unwrap_or_else(|| {
-        problems.push(Problem::new(
-            "evaluation_method",
-            "invalid_evaluation_method",
-            "choose the evaluation method",
-        ));
-        EvaluationMethod::LowestEvaluatedPrice
-    });
+    let evaluation_method =
+        view::parse_method(form.evaluation_method.trim()).unwrap_or_else(|| {
+            problems.push(Problem::new(
+                "evaluation_method",
+                "invalid_evaluation_method",
+                "choose the evaluation method",
+            ));
+            EvaluationMethod::LowestEvaluatedPrice
+        });
     let committee = match (
         small_number(&form.committee_threshold),
         small_number(&form.committee_members),
@@ -428,7 +429,13 @@ mod tests {
         // No "deposit too high" (no price to compare with), no "price must be > 0" twice.
         assert_eq!(
             fields,
-            vec!["code", "title", "estimated_price", "bid_deadline", "committee"]
+            vec![
+                "code",
+                "title",
+                "estimated_price",
+                "bid_deadline",
+                "committee"
+            ]
         );
         let deadline = &p.problems[3];
         assert_eq!(deadline.code, "deadline_too_early");
@@ -440,10 +447,19 @@ mod tests {
         let p = parse(&good(), None, Vec::new(), now(), &TenderRules::default());
         let code = p.code.unwrap();
         let back = TenderForm::from_terms(&code, &p.terms);
-        let again = parse(&back, Some(&code), Vec::new(), now(), &TenderRules::default());
+        let again = parse(
+            &back,
+            Some(&code),
+            Vec::new(),
+            now(),
+            &TenderRules::default(),
+        );
         assert_eq!(again.terms, p.terms);
         let v = FormView::new(back, &[], &[], now(), &TenderRules::default());
         assert!(v.mandatory && !v.bad("code"));
-        assert!(v.categories.iter().any(|o| o.selected && o.value == "works"));
+        assert!(v
+            .categories
+            .iter()
+            .any(|o| o.selected && o.value == "works"));
     }
 }

@@ -55,6 +55,8 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/return", post(tenders::return_for_changes))
         .route("/reviews", get(reviews::queue))
         .route("/static/app.css", get(stylesheet))
+        // Any other path outside the API: a 404 page (the API has its own JSON fallback).
+        .fallback(not_found)
         .layer(middleware::from_fn(same_origin_posts))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -62,6 +64,11 @@ pub fn router() -> Router<AppState> {
                 "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; \
                  form-action 'self'; base-uri 'none'",
             ),
+        ))
+        // Pages can show private drafts: no shared caches, and revalidate on every visit.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -71,6 +78,10 @@ pub fn router() -> Router<AppState> {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+}
+
+async fn not_found(Viewer(user): Viewer) -> Response {
+    error_page(AppError::NotFound("page"), &Nav::new(user.as_ref(), ""))
 }
 
 async fn stylesheet() -> Response {
@@ -233,10 +244,10 @@ pub fn message_of(e: &AppError) -> String {
     use sealbid_domain::tender::TenderError;
     match e {
         AppError::Tender(TenderError::Invalid(p)) | AppError::Problems(p) => format!(
-            "the tender has {} problem(s); fix all of them and try again",
+            "The tender has {} problem(s): fix all of them and try again.",
             p.len()
         ),
-        other => other.to_string(),
+        other => view::sentence(&other.to_string()),
     }
 }
 
@@ -269,10 +280,7 @@ pub fn error_page(e: AppError, nav: &Nav) -> Response {
 pub fn render<T: Template>(status: StatusCode, page: &T, nav: &Nav) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => error_page(
-            AppError::Internal(anyhow::anyhow!("template: {err}")),
-            nav,
-        ),
+        Err(err) => error_page(AppError::Internal(anyhow::anyhow!("template: {err}")), nav),
     }
 }
 

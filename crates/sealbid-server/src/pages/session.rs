@@ -10,7 +10,7 @@ use sealbid_store::SessionKind;
 use serde::Deserialize;
 
 use super::{error_page, render, safe_next, Nav, Viewer};
-use crate::auth::{check_login, session_cookie, start_session, SESSION_COOKIE};
+use crate::auth::{check_login, session_cookie, start_session, token_hash, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -42,7 +42,10 @@ fn next_or_default(next: &str) -> String {
     safe_next(next).unwrap_or("/tenders").to_string()
 }
 
-pub async fn login_form(Viewer(user): Viewer, query: Result<Query<LoginQuery>, QueryRejection>) -> Response {
+pub async fn login_form(
+    Viewer(user): Viewer,
+    query: Result<Query<LoginQuery>, QueryRejection>,
+) -> Response {
     let nav = Nav::new(user.as_ref(), "login");
     let next = query.map(|Query(q)| q.next).unwrap_or_default();
     let page = LoginPage {
@@ -73,24 +76,32 @@ pub async fn login_submit(
                 nav: nav.clone(),
                 username: form.username.trim().to_string(),
                 next,
-                error: Some(AppError::BadCredentials.to_string()),
+                error: Some(super::view::sentence(&AppError::BadCredentials.to_string())),
                 signed_in_as: None,
             };
             return render(StatusCode::UNAUTHORIZED, &page, &nav);
         }
         Err(e) => return error_page(e, &nav),
     };
+    // Signing in again (e.g. as someone else) ends the session this browser had.
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        if let Err(e) = state.store.delete_session(&token_hash(old.value())).await {
+            return error_page(e.into(), &nav);
+        }
+    }
     match start_session(&state, &user, SessionKind::Cookie).await {
-        Ok((token, _)) => (
-            jar.add(session_cookie(&state, token)),
-            Redirect::to(&next),
-        )
-            .into_response(),
+        Ok((token, _)) => {
+            (jar.add(session_cookie(&state, token)), Redirect::to(&next)).into_response()
+        }
         Err(e) => error_page(e, &nav),
     }
 }
 
-pub async fn logout(State(state): State<AppState>, Viewer(user): Viewer, jar: CookieJar) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    jar: CookieJar,
+) -> Response {
     if let Some(u) = &user {
         if let Err(e) = state.store.delete_session(&u.token_hash).await {
             return error_page(e.into(), &Nav::new(user.as_ref(), ""));

@@ -29,7 +29,8 @@ use crate::policy;
 use crate::state::AppState;
 
 pub const PAGE_SIZE: u32 = 20;
-const MAX_PAGE: u32 = 500;
+/// Deepest page: listings merged from several sets read `page × PAGE_SIZE` rows of each.
+const MAX_PAGE: u32 = 250;
 
 // ---------------------------------------------------------------------------------------------
 // The list
@@ -220,12 +221,7 @@ async fn list_page(
     let wanted = TenderState::parse(q.state.trim());
     let state_param = wanted.map(|s| s.as_str()).unwrap_or("");
     let text: String = q.q.trim().chars().take(100).collect();
-    let page = q
-        .page
-        .trim()
-        .parse::<u32>()
-        .unwrap_or(1)
-        .clamp(1, MAX_PAGE);
+    let page = q.page.trim().parse::<u32>().unwrap_or(1).clamp(1, MAX_PAGE);
     let user = user.map(|u| &u.user);
     let listing = visible_listing(user, wanted, (!text.is_empty()).then(|| text.clone()));
     let (tenders, total) = fetch_page(state, &listing, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
@@ -366,9 +362,13 @@ pub struct DetailQuery {
 
 fn flash_text(done: &str) -> Option<&'static str> {
     Some(match done {
-        "created" => "Draft saved. Check it, then submit it to the trading centre for review. 草稿已保存",
+        "created" => {
+            "Draft saved. Check it, then submit it to the trading centre for review. 草稿已保存"
+        }
         "saved" => "Changes saved. 修改已保存",
-        "submitted" => "Submitted for review: the trading centre answers within 3 working days. 已提交审核",
+        "submitted" => {
+            "Submitted for review: the trading centre answers within 3 working days. 已提交审核"
+        }
         "approved" => "Approved: the tender is published. 已审核通过并发布",
         "returned" => "Returned to the tenderee with the problems listed. 已退回修改",
         "cancelled" => "The tender is cancelled. 已终止",
@@ -430,13 +430,25 @@ fn patch_lines(p: &TermsPatch) -> Vec<String> {
         out.push(format!("{}: {short}{more}", label("description")));
     }
     if let Some(v) = &p.estimated_price {
-        out.push(format!("{}: {}", label("estimated_price"), view::yuan(v.amount())));
+        out.push(format!(
+            "{}: {}",
+            label("estimated_price"),
+            view::yuan(v.amount())
+        ));
     }
     if let Some(v) = &p.ceiling_price {
-        out.push(format!("{}: {}", label("ceiling_price"), view::yuan(v.amount())));
+        out.push(format!(
+            "{}: {}",
+            label("ceiling_price"),
+            view::yuan(v.amount())
+        ));
     }
     if let Some(v) = &p.bid_deposit {
-        out.push(format!("{}: {}", label("bid_deposit"), view::yuan(v.amount())));
+        out.push(format!(
+            "{}: {}",
+            label("bid_deposit"),
+            view::yuan(v.amount())
+        ));
     }
     if let Some(v) = &p.documents {
         out.push(format!("{}: {} file(s)", label("documents"), v.len()));
@@ -445,10 +457,18 @@ fn patch_lines(p: &TermsPatch) -> Vec<String> {
         out.push(format!("{}: {}", label("bid_deadline"), view::time(*v)));
     }
     if let Some(v) = &p.evaluation_method {
-        out.push(format!("{}: {}", label("evaluation_method"), view::method_label(*v)));
+        out.push(format!(
+            "{}: {}",
+            label("evaluation_method"),
+            view::method_label(*v)
+        ));
     }
     if let Some(v) = &p.qualification_criteria {
-        out.push(format!("{}: {}", label("qualification_criteria"), v.join("; ")));
+        out.push(format!(
+            "{}: {}",
+            label("qualification_criteria"),
+            v.join("; ")
+        ));
     }
     out
 }
@@ -706,15 +726,14 @@ async fn transition(
             match state.store.update_tender(&t, before.version, &audit).await {
                 Ok(()) => Ok(()),
                 Err(e @ StoreError::VersionConflict { .. }) => {
-                    // Show the tender as it is now, with the conflict explained.
-                    let current = state
-                        .store
-                        .get_tender(before.id)
-                        .await
-                        .ok()
-                        .flatten()
-                        .unwrap_or_else(|| before.clone());
-                    Err(refused(e.into(), &current))
+                    // Show the tender as it is now, with the conflict explained — if the user
+                    // may still see it (someone may have returned it to a private draft).
+                    match state.store.get_tender(before.id).await {
+                        Ok(Some(current)) if policy::can_see(Some(&user.user), &current) => {
+                            Err(refused(e.into(), &current))
+                        }
+                        _ => return error_page(e.into(), &nav),
+                    }
                 }
                 Err(e) => return error_page(e.into(), &nav),
             }
@@ -724,10 +743,6 @@ async fn transition(
         Ok(()) => Redirect::to(&format!("/tenders/{}?done={done}", t.id)).into_response(),
         Err((extras, shown)) => detail_response(state, Some(&user), &shown, extras).await,
     }
-}
-
-fn ensure_reviewer_of_pending(u: &User, t: &Tender) -> AppResult<()> {
-    policy::ensure_reviewer(u, t)
 }
 
 pub async fn submit(
@@ -763,8 +778,8 @@ pub async fn approve(
         user,
         &id,
         Step {
-            check: ensure_reviewer_of_pending,
-            action: "tender.approve",
+            check: policy::ensure_reviewer,
+            action: "tender.publish",
             done: "approved",
             typed: (String::new(), String::new()),
         },
@@ -800,7 +815,7 @@ pub async fn return_for_changes(
         user,
         &id,
         Step {
-            check: ensure_reviewer_of_pending,
+            check: policy::ensure_reviewer,
             action: "tender.return",
             done: "returned",
             typed: (text, String::new()),
@@ -869,7 +884,10 @@ fn form_page(
     status: StatusCode,
 ) -> Response {
     let now = state.now();
-    let nav = Nav::new(Some(user), if editing.is_some() { "tenders" } else { "new" });
+    let nav = Nav::new(
+        Some(user),
+        if editing.is_some() { "tenders" } else { "new" },
+    );
     let docs = editing.map(|t| t.terms.documents.as_slice()).unwrap_or(&[]);
     let page = FormPage {
         nav: nav.clone(),
@@ -950,9 +968,14 @@ pub async fn create(
         .with_change::<Tender, Tender>(None, Some(&t));
     match state.store.create_tender(&t, &audit).await {
         Ok(()) => Redirect::to(&format!("/tenders/{}?done=created", t.id)).into_response(),
-        Err(StoreError::Conflict("tender_code")) => {
-            form_page(&state, &user, None, f, &[duplicate_code()], StatusCode::CONFLICT)
-        }
+        Err(StoreError::Conflict("tender_code")) => form_page(
+            &state,
+            &user,
+            None,
+            f,
+            &[duplicate_code()],
+            StatusCode::CONFLICT,
+        ),
         Err(e) => error_page(e.into(), &nav),
     }
 }

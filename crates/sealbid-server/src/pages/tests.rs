@@ -167,7 +167,12 @@ fn form_body(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-fn post(uri: &str, cookie: Option<&str>, origin: Option<&str>, fields: &[(&str, &str)]) -> Request<Body> {
+fn post(
+    uri: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Request<Body> {
     let mut b = Request::builder()
         .method("POST")
         .uri(uri)
@@ -213,10 +218,16 @@ fn tender_fields(code: &str, now: DateTime<Utc>, days: i64) -> Vec<(&'static str
         ("estimated_price", "1,000,000".into()),
         ("ceiling_price", "1100000".into()),
         ("bid_deposit", "20000".into()),
-        ("bid_deadline", view::datetime_local(now + Duration::days(days))),
+        (
+            "bid_deadline",
+            view::datetime_local(now + Duration::days(days)),
+        ),
         ("opening_time", String::new()),
         ("evaluation_method", "comprehensive_scoring".into()),
-        ("qualification_criteria", "Grade II licence\nSafety permit".into()),
+        (
+            "qualification_criteria",
+            "Grade II licence\nSafety permit".into(),
+        ),
         ("committee_threshold", "3".into()),
         ("committee_members", "5".into()),
     ]
@@ -225,7 +236,11 @@ fn tender_fields(code: &str, now: DateTime<Utc>, days: i64) -> Vec<(&'static str
 async fn create_draft(f: &Fixture, cookie: &str, code: &str) -> String {
     let fields = tender_fields(code, start(), 40);
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let p = send(&f.app, post("/tenders/new", Some(cookie), SAME_ORIGIN, &refs)).await;
+    let p = send(
+        &f.app,
+        post("/tenders/new", Some(cookie), SAME_ORIGIN, &refs),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     let id = p
         .location
@@ -303,8 +318,11 @@ async fn wrong_credentials_show_the_form_again_with_401() {
     )
     .await;
     assert_eq!(p.status, StatusCode::UNAUTHORIZED);
-    assert!(p.html.contains("wrong username or password"));
-    assert!(p.html.contains("value=\"tenderee\""), "the username is kept");
+    assert!(p.html.contains("Wrong username or password"));
+    assert!(
+        p.html.contains("value=\"tenderee\""),
+        "the username is kept"
+    );
     assert!(p.cookie.is_empty());
 }
 
@@ -321,6 +339,42 @@ async fn sign_in_then_out() {
     // The session is gone on the server too.
     let p = send(&f.app, get("/tenders/new", Some(&cookie))).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // Signing in again from a browser that has a session replaces it.
+    let first = sign_in(&f.app, "tenderee").await;
+    let again = send(
+        &f.app,
+        post(
+            "/login",
+            Some(&first),
+            SAME_ORIGIN,
+            &[
+                ("username", "other"),
+                ("password", PASSWORD),
+                ("next", "/tenders/new"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.location, "/tenders/new");
+    let p = send(&f.app, get("/tenders/new", Some(&first))).await;
+    assert_eq!(p.location, "/login?next=%2Ftenders%2Fnew");
+    // Only local paths are followed after signing in.
+    let p = send(
+        &f.app,
+        post(
+            "/login",
+            None,
+            SAME_ORIGIN,
+            &[
+                ("username", "other"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(p.location, "/tenders");
 }
 
 #[tokio::test]
@@ -329,8 +383,12 @@ async fn only_tenderees_get_the_form() {
     let bidder = sign_in(&f.app, "bidder").await;
     let p = send(&f.app, get("/tenders/new", Some(&bidder))).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    assert!(p.html.contains("only tenderee"));
-    let p = send(&f.app, post("/tenders/new", Some(&bidder), SAME_ORIGIN, &[])).await;
+    assert!(p.html.contains("Only tenderee"));
+    let p = send(
+        &f.app,
+        post("/tenders/new", Some(&bidder), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     let tenderee = sign_in(&f.app, "tenderee").await;
     let p = send(&f.app, get("/tenders/new", Some(&tenderee))).await;
@@ -346,7 +404,11 @@ async fn the_form_lists_every_problem_and_keeps_the_input() {
     fields[1].1 = String::new(); // title
     fields[7].1 = "999999".into(); // deposit far above 2%
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let p = send(&f.app, post("/tenders/new", Some(&cookie), SAME_ORIGIN, &refs)).await;
+    let p = send(
+        &f.app,
+        post("/tenders/new", Some(&cookie), SAME_ORIGIN, &refs),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.html.contains("3 problems to fix"), "{}", p.html);
     assert!(p.html.contains("data-field=\"title\""));
@@ -377,10 +439,14 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
     assert!(p.html.contains("id=\"submit-review\""));
 
     // Hidden from the public, from other tenderees and from officers while a draft.
-    for who in [None, Some(sign_in(&f.app, "other").await), Some(sign_in(&f.app, "officer").await)] {
+    for who in [
+        None,
+        Some(sign_in(&f.app, "other").await),
+        Some(sign_in(&f.app, "officer").await),
+    ] {
         let p = send(&f.app, get(&url, who.as_deref())).await;
         assert_eq!(p.status, StatusCode::NOT_FOUND, "{who:?}");
-        assert!(p.html.contains("tender not found"));
+        assert!(p.html.contains("Tender not found"));
     }
     let public = send(&f.app, get("/tenders", None)).await;
     assert!(!public.html.contains("QD-2025-001"));
@@ -389,10 +455,18 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
 
     // Someone else's form post cannot submit it.
     let other = sign_in(&f.app, "other").await;
-    let p = send(&f.app, post(&format!("{url}/submit"), Some(&other), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/submit"), Some(&other), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
 
-    let p = send(&f.app, post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert_eq!(p.location, format!("{url}?done=submitted"));
 
@@ -404,6 +478,11 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
     assert!(!q.html.contains("row-overdue"));
     let d = send(&f.app, get(&url, Some(&officer))).await;
     assert!(d.html.contains("data-state=\"under_review\""));
+    // Officers list it too (public tenders and those under review in their halls).
+    let list = send(&f.app, get("/tenders", Some(&officer))).await;
+    assert!(list.html.contains("QD-2025-001"));
+    let list = send(&f.app, get("/tenders?state=draft", Some(&officer))).await;
+    assert!(!list.html.contains("QD-2025-001"));
     assert!(d.html.contains("id=\"approve\""));
     assert!(!d.html.contains("id=\"overdue\""));
 
@@ -414,7 +493,10 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
             &format!("{url}/return"),
             Some(&officer),
             SAME_ORIGIN,
-            &[("problems", "Attach the drawings\n\nState the warranty period")],
+            &[(
+                "problems",
+                "Attach the drawings\n\nState the warranty period",
+            )],
         ),
     )
     .await;
@@ -425,7 +507,11 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
     assert!(d.html.contains("State the warranty period"));
 
     // Resubmit; the review runs late.
-    let p = send(&f.app, post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     f.clock.advance(Duration::days(6));
     // Sessions last 12 hours: sign in again.
@@ -437,15 +523,26 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
     assert!(d.html.contains("id=\"overdue\""));
 
     // A tenderee cannot approve.
-    let p = send(&f.app, post(&format!("{url}/approve"), Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/approve"), Some(&tenderee), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = send(&f.app, post(&format!("{url}/approve"), Some(&officer), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/approve"), Some(&officer), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     let d = send(&f.app, get(&url, None)).await;
     assert_eq!(d.status, StatusCode::OK);
     assert!(d.html.contains("data-state=\"published\""));
     assert!(d.html.contains("left"), "a countdown to the deadline");
-    assert!(!d.html.contains("id=\"actions\""), "no actions for the public");
+    assert!(
+        !d.html.contains("id=\"actions\""),
+        "no actions for the public"
+    );
     let public = send(&f.app, get("/tenders?state=published&q=qd-2025", None)).await;
     assert!(public.html.contains("QD-2025-001"));
 }
@@ -459,15 +556,24 @@ async fn refused_actions_explain_themselves_on_the_tender_page() {
     // Cancelling needs a reason.
     let p = send(
         &f.app,
-        post(&format!("{url}/cancel"), Some(&tenderee), SAME_ORIGIN, &[("reason", "  ")]),
+        post(
+            &format!("{url}/cancel"),
+            Some(&tenderee),
+            SAME_ORIGIN,
+            &[("reason", "  ")],
+        ),
     )
     .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(p.html.contains("a reason is required"));
+    assert!(p.html.contains("A reason is required"));
     // Three weeks later the deadline is too close to submit: every problem is listed.
     f.clock.advance(Duration::days(21));
     let tenderee = sign_in(&f.app, "tenderee").await;
-    let p = send(&f.app, post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(p.html.contains("id=\"action-error\""));
     assert!(p.html.contains("earliest legal deadline"));
@@ -478,9 +584,17 @@ async fn refused_actions_explain_themselves_on_the_tender_page() {
     let e = send(&f.app, get(&format!("{url}/edit"), Some(&tenderee))).await;
     assert_eq!(e.status, StatusCode::OK);
     assert!(e.html.contains("value=\"QD-2025-002\""));
-    let p = send(&f.app, post(&format!("{url}/edit"), Some(&tenderee), SAME_ORIGIN, &refs)).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/edit"), Some(&tenderee), SAME_ORIGIN, &refs),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-    let p = send(&f.app, post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = send(
+        &f.app,
+        post(&format!("{url}/submit"), Some(&tenderee), SAME_ORIGIN, &[]),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     // Cancel with a reason.
     let p = send(
@@ -500,7 +614,11 @@ async fn refused_actions_explain_themselves_on_the_tender_page() {
     // A second tender with the same code is refused beside the form.
     let fields = tender_fields("QD-2025-002", start() + Duration::days(21), 30);
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let p = send(&f.app, post("/tenders/new", Some(&tenderee), SAME_ORIGIN, &refs)).await;
+    let p = send(
+        &f.app,
+        post("/tenders/new", Some(&tenderee), SAME_ORIGIN, &refs),
+    )
+    .await;
     assert_eq!(p.status, StatusCode::CONFLICT);
     assert!(p.html.contains("already exists"));
 }
@@ -508,12 +626,33 @@ async fn refused_actions_explain_themselves_on_the_tender_page() {
 #[tokio::test]
 async fn unknown_and_malformed_ids_are_404_pages() {
     let f = fixture().await;
-    for uri in ["/tenders/not-a-uuid", "/tenders/0190f5f2-0000-7000-8000-000000000000"] {
+    for uri in [
+        "/tenders/not-a-uuid",
+        "/tenders/0190f5f2-0000-7000-8000-000000000000",
+    ] {
         let p = send(&f.app, get(uri, None)).await;
         assert_eq!(p.status, StatusCode::NOT_FOUND);
         assert!(p.content_type.starts_with("text/html"));
         assert!(p.html.contains("Not found"));
     }
+}
+
+#[tokio::test]
+async fn unknown_paths_are_html_outside_the_api_and_json_inside() {
+    let f = fixture().await;
+    let p = send(&f.app, get("/no/such/page", None)).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.content_type.starts_with("text/html"));
+    assert!(p.html.contains("Page not found"));
+    let p = send(&f.app, get("/api/v1/no/such/endpoint", None)).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(
+        p.content_type.starts_with("application/json"),
+        "{}",
+        p.content_type
+    );
+    let p = send(&f.app, get("/healthz", None)).await;
+    assert_eq!(p.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -533,7 +672,11 @@ async fn the_list_pages() {
     assert!(p2.html.contains("QD-P-000"));
     assert!(p2.html.contains("Page 2 of 2"));
     let filtered = send(&f.app, get("/tenders?state=draft&q=P-01", Some(&tenderee))).await;
-    assert!(filtered.html.contains("10 tenders match the filter"), "{}", filtered.html);
+    assert!(
+        filtered.html.contains("10 tenders match the filter"),
+        "{}",
+        filtered.html
+    );
     let none = send(&f.app, get("/tenders?state=published", Some(&tenderee))).await;
     assert!(none.html.contains("No tenders match this filter"));
 }

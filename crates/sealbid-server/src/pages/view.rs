@@ -206,6 +206,15 @@ pub fn field_label(field: &str) -> String {
     }
 }
 
+/// A message as a sentence: first letter upper case (`wrong password` → `Wrong password`).
+pub fn sentence(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Percent-encodes a query-string value.
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -274,7 +283,10 @@ mod tests {
     fn countdowns_and_labels() {
         let t0 = parse_datetime_local("2026-03-02T09:30").unwrap();
         let later = |m: i64| t0 + chrono::Duration::minutes(m);
-        assert_eq!(countdown(t0, later(60 * 24 * 3 + 125)).unwrap(), "3 days 2 h left");
+        assert_eq!(
+            countdown(t0, later(60 * 24 * 3 + 125)).unwrap(),
+            "3 days 2 h left"
+        );
         assert_eq!(countdown(t0, later(125)).unwrap(), "2 h 5 min left");
         assert_eq!(countdown(t0, later(0)), None);
         assert_eq!(elapsed(t0, later(60 * 26)), "1 day 2 h");
@@ -285,6 +297,8 @@ mod tests {
         );
         assert_eq!(url_encode("a b&c=招"), "a%20b%26c%3D%E6%8B%9B");
         assert_eq!(size(1536), "1.5 KB");
+        assert_eq!(sentence("wrong password"), "Wrong password");
+        assert_eq!(sentence(""), "");
         for s in TenderState::ALL {
             assert!(!state_label(s).is_empty());
         }
