@@ -20,6 +20,8 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     pub session_ttl_hours: i64,
     pub scheduler_interval_secs: u64,
+    /// Largest tender document an upload may carry, in bytes (default 200 MiB).
+    pub max_document_bytes: u64,
     /// `tracing` filter, e.g. `info` or `sealbid_server=debug,info`.
     pub log: String,
 }
@@ -34,6 +36,7 @@ impl Default for Config {
             tls_key: None,
             session_ttl_hours: 12,
             scheduler_interval_secs: 5,
+            max_document_bytes: sealbid_server::state::DEFAULT_MAX_DOCUMENT_BYTES,
             log: "info".into(),
         }
     }
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("tls_key", &self.tls_key)
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("scheduler_interval_secs", &self.scheduler_interval_secs)
+            .field("max_document_bytes", &self.max_document_bytes)
             .field("log", &self.log)
             .finish()
     }
@@ -93,6 +97,7 @@ impl Config {
             "tls_key",
             "session_ttl_hours",
             "scheduler_interval_secs",
+            "max_document_bytes",
             "log",
         ]));
         fig.extract()

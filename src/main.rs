@@ -209,6 +209,8 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         session_ttl: chrono::Duration::hours(cfg.session_ttl_hours.max(1)),
         secure_cookies: cfg.tls_cert.is_some(),
         scheduler_interval: std::time::Duration::from_secs(cfg.scheduler_interval_secs.max(1)),
+        login_throttle: sealbid_server::ThrottleLimits::default(),
+        max_document_bytes: cfg.max_document_bytes,
     };
     let state = AppState::new(
         store,

@@ -6,7 +6,9 @@ mod support;
 
 mod api_authz;
 mod api_bad_input;
+mod api_documents;
 mod api_lifecycle;
+mod api_login_throttle;
 mod api_openapi;
 mod browser;
 mod cli;

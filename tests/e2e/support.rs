@@ -12,7 +12,7 @@ use reqwest::Method;
 use sealbid_domain::audit::AuditEvent;
 use sealbid_domain::org::{Hall, Role, User};
 use sealbid_domain::{DivisionCode, ManualClock, UserId, WorkingCalendar};
-use sealbid_server::{AppState, ServerSettings};
+use sealbid_server::{AppState, ServerSettings, ThrottleLimits};
 use sealbid_store::Store;
 use serde_json::{json, Value};
 
@@ -21,6 +21,10 @@ pub const SESSION_DAYS: i64 = 120;
 
 /// Every test account's password.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The test server's limit on a tender document (`ServerSettings::max_document_bytes`): small, so
+/// that tests can go over it cheaply.
+pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024;
 
 /// Tests start on Monday 3 March 2025, 09:00 in China: a working day in a year the holiday table
 /// covers.
@@ -147,6 +151,15 @@ impl Resp {
     }
 }
 
+/// The login throttle's limits in tests: high enough never to get in the way.
+pub fn test_throttle_limits() -> ThrottleLimits {
+    ThrottleLimits {
+        max_failures_per_username: 1_000,
+        max_failures_per_ip: 10_000,
+        ..ThrottleLimits::default()
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (store, pg): (Arc<dyn Store>, Option<PgSchema>) = match &backend {
@@ -183,6 +196,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         ServerSettings {
             // Tests move the clock by weeks; sessions outlast that unless a test is about expiry.
             session_ttl: Duration::days(SESSION_DAYS),
+            // Tests send wrong passwords on purpose (the authorization table sends one per
+            // role): far more than the production limits. Tests of the throttle itself set the
+            // limits they test with `app.state.login_throttle.set_limits(…)`.
+            login_throttle: test_throttle_limits(),
+            max_document_bytes: MAX_DOCUMENT_BYTES,
             ..ServerSettings::default()
         },
     );
@@ -225,7 +243,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .await
         .expect("bind");
     let addr = listener.local_addr().unwrap();
-    let router = sealbid_server::router(state.clone());
+    // With the client's address, as `sealbid_server::serve` does (the login throttle counts
+    // failures per address too).
+    let router = sealbid_server::router(state.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
@@ -394,6 +415,11 @@ impl TestApp {
             "qualification_criteria": ["Grade II road construction licence"],
             "committee": {"threshold": 3, "members": 5}
         })
+    }
+
+    /// The directory of the server's blob store.
+    pub fn blob_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("blobs")
     }
 
     pub fn clock_now(&self) -> DateTime<Utc> {

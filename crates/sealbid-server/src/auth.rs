@@ -1,8 +1,16 @@
 //! Authentication: argon2id password hashes, session cookies for pages, bearer tokens for the
-//! CLI and API. Tokens are 32 random bytes; only their SHA-256 is stored.
+//! CLI and API. Tokens are 32 random bytes; only their SHA-256 is stored. Sign-ins go through the
+//! login throttle (`crate::throttle`).
+//!
+//! Secrets never reach the log: passwords and tokens live only in request bodies and headers,
+//! which the request span does not record (see `crate::request_span`); request types holding
+//! them print `***` for them in `Debug`; `CurrentUser` and `Session` hold only the token's hash.
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::Engine;
@@ -88,22 +96,72 @@ pub async fn start_session(
     Ok((token, session))
 }
 
-/// Checks a username and password; the same error whether the user is unknown, inactive or the
-/// password is wrong.
+/// The address a request came from, when the server knows it: `serve` runs the router with
+/// connect info; router tests through `oneshot` do not, and then it is `None` (only the
+/// per-username limit applies).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
+        // Through the extractor rather than the extension, so that tests' `MockConnectInfo`
+        // works too.
+        Ok(ClientIp(
+            ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+                .await
+                .ok()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
+
+/// Checks a username and password, through the login throttle: a username or client address
+/// with too many recent failures gets 429 `too_many_attempts` without the password being
+/// checked. Otherwise the same error whether the user is unknown, inactive or the password is
+/// wrong — and each of those counts as a failure; a success clears the username's failures.
 pub async fn check_login(
     state: &AppState,
     username: &str,
     password: &str,
+    client: ClientIp,
 ) -> Result<User, AppError> {
-    let username = username.trim().to_ascii_lowercase();
-    match state.store.find_login(&username).await? {
-        Some((user, hash)) if user.active && verify_password(&hash, password) => Ok(user),
-        Some(_) => Err(AppError::BadCredentials),
+    let attempt = state
+        .login_throttle
+        .begin(username, client.0, state.now())
+        .map_err(|r| AppError::TooManyAttempts {
+            retry_after_secs: r.retry_after_secs,
+        })?;
+    // A store error drops `attempt` unsettled: it counts as nothing.
+    let user = verify_login(state, username, password).await?;
+    match user {
+        Some(user) => {
+            attempt.succeeded();
+            Ok(user)
+        }
         None => {
-            let _ = verify_password(DUMMY_HASH, password);
+            attempt.failed(state.now());
             Err(AppError::BadCredentials)
         }
     }
+}
+
+/// The active user with this username and password, if there is one.
+async fn verify_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Option<User>, AppError> {
+    let username = crate::throttle::normalize_username(username);
+    Ok(match state.store.find_login(&username).await? {
+        Some((user, hash)) if user.active && verify_password(&hash, password) => Some(user),
+        Some(_) => None,
+        None => {
+            let _ = verify_password(DUMMY_HASH, password);
+            None
+        }
+    })
 }
 
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {

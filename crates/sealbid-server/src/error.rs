@@ -13,6 +13,13 @@ pub enum AppError {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
+    /// Sign-in refused without checking the password: too many recent failures for the username
+    /// or from the client's address (`crate::throttle`). 429 with `Retry-After`.
+    #[error(
+        "too many failed sign-in attempts: try again in {}",
+        wait_text(.retry_after_secs)
+    )]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -105,6 +112,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Invalid { .. } | AppError::Problems(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Tender(e) => match e {
                 TenderError::Invalid(_) | TenderError::ReasonRequired => {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -123,6 +131,7 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "unauthenticated",
             AppError::BadCredentials => "bad_credentials",
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::InvalidJson(_) => "invalid_json",
@@ -285,7 +294,33 @@ impl IntoResponse for AppError {
                 axum::http::HeaderValue::from_static("Bearer realm=\"sealbid\""),
             );
         }
+        if let Some(secs) = self.retry_after_secs() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         resp
+    }
+}
+
+impl AppError {
+    /// Seconds the client should wait before trying again (the `Retry-After` header), if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+}
+
+/// A wait in words: "45 seconds", "1 minute", "15 minutes" (minutes rounded up).
+fn wait_text(secs: &u64) -> String {
+    let secs = *secs;
+    if secs < 60 {
+        let s = secs.max(1);
+        format!("{s} second{}", if s == 1 { "" } else { "s" })
+    } else {
+        let m = secs.div_ceil(60);
+        format!("{m} minute{}", if m == 1 { "" } else { "s" })
     }
 }
 
@@ -302,6 +337,13 @@ mod tests {
         let cases: Vec<(AppError, u16, &str)> = vec![
             (AppError::Unauthenticated, 401, "unauthenticated"),
             (AppError::BadCredentials, 401, "bad_credentials"),
+            (
+                AppError::TooManyAttempts {
+                    retry_after_secs: 900,
+                },
+                429,
+                "too_many_attempts",
+            ),
             (AppError::forbidden("no"), 403, "forbidden"),
             (AppError::NotFound("tender"), 404, "not_found"),
             (AppError::InvalidJson("x".into()), 400, "invalid_json"),
@@ -353,6 +395,36 @@ mod tests {
             assert_eq!(err.status().as_u16(), status, "{err:?}");
             assert_eq!(err.code(), code, "{err:?}");
         }
+    }
+
+    #[test]
+    fn too_many_attempts_says_when_to_try_again() {
+        let resp = AppError::TooManyAttempts {
+            retry_after_secs: 900,
+        }
+        .into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            resp.headers().get(axum::http::header::RETRY_AFTER).unwrap(),
+            "900"
+        );
+        let text = |secs| {
+            AppError::TooManyAttempts {
+                retry_after_secs: secs,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            text(900),
+            "too many failed sign-in attempts: try again in 15 minutes"
+        );
+        assert!(text(61).ends_with("in 2 minutes"), "{}", text(61));
+        assert!(text(60).ends_with("in 1 minute"), "{}", text(60));
+        assert!(text(1).ends_with("in 1 second"), "{}", text(1));
+        assert!(text(45).ends_with("in 45 seconds"), "{}", text(45));
+        // Other errors carry no Retry-After.
+        let resp = AppError::BadCredentials.into_response();
+        assert!(resp.headers().get(axum::http::header::RETRY_AFTER).is_none());
     }
 
     #[test]

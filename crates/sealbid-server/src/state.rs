@@ -6,6 +6,8 @@ use sealbid_domain::tender::TenderRules;
 use sealbid_domain::{Clock, WorkingCalendar};
 use sealbid_store::{BlobStore, Store};
 
+use crate::throttle::{LoginThrottle, ThrottleLimits};
+
 /// Settings the HTTP layer needs (the binary loads them from defaults, `sealbid.toml` and
 /// `SEALBID_*` variables).
 #[derive(Clone, Debug)]
@@ -16,7 +18,15 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// How often the scheduler looks for deadlines that have passed.
     pub scheduler_interval: std::time::Duration,
+    /// Failed sign-ins allowed per username and per client address (see `crate::throttle`).
+    pub login_throttle: ThrottleLimits,
+    /// Largest tender document an upload may carry, in bytes; uploads are streamed to the blob
+    /// store and refused (413 `body_too_large`, nothing kept) once they pass it.
+    pub max_document_bytes: u64,
 }
+
+/// The default [`ServerSettings::max_document_bytes`]: 200 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 200 * 1024 * 1024;
 
 impl Default for ServerSettings {
     fn default() -> Self {
@@ -24,6 +34,8 @@ impl Default for ServerSettings {
             session_ttl: chrono::Duration::hours(12),
             secure_cookies: false,
             scheduler_interval: std::time::Duration::from_secs(5),
+            login_throttle: ThrottleLimits::default(),
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
         }
     }
 }
@@ -55,6 +67,10 @@ pub struct Inner {
     pub rules: TenderRules,
     pub tokens: Arc<dyn TokenSource>,
     pub settings: ServerSettings,
+    /// Counts failed sign-ins, in this process only (several app servers each keep their own).
+    /// Starts with `settings.login_throttle`; tests may change the limits with
+    /// [`LoginThrottle::set_limits`].
+    pub login_throttle: LoginThrottle,
 }
 
 /// Cheap to clone; handlers receive it through axum's `State`.
@@ -77,6 +93,7 @@ impl AppState {
         settings: ServerSettings,
     ) -> AppState {
         AppState(Arc::new(Inner {
+            login_throttle: LoginThrottle::new(settings.login_throttle.clone()),
             store,
             blobs,
             clock,

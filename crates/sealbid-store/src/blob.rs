@@ -101,6 +101,24 @@ pub trait BlobStore: Send + Sync {
 
     /// Deletes the blob; deleting a missing blob is not an error.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+
+    /// Moves the blob at `from` to `to`, replacing any blob at `to`; `BlobError::NotFound` if
+    /// there is none at `from`. Used to give an upload its content-addressed key once its hash
+    /// is known. Backends that can rename in place (a local directory) do so atomically; this
+    /// default copies the bytes through a stream and then deletes the original.
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        validate_key(to)?;
+        let source = self
+            .get_stream(from)
+            .await?
+            .map_err(|e| match e {
+                BlobError::Upload(io) => io,
+                other => std::io::Error::other(other),
+            })
+            .boxed();
+        self.put_stream(to, source).await?;
+        self.delete(from).await
+    }
 }
 
 /// Checks a key: 1–1024 characters of `[A-Za-z0-9/._-]`, segments separated by single `/`,
@@ -315,6 +333,15 @@ impl BlobStore for ObjectBlobStore {
             Err(e) => Err(BlobError::Store(e)),
         }
     }
+
+    /// A rename on the backend: `rename(2)` in a local directory, copy and delete on S3.
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        let (from_path, to_path) = (validate_key(from)?, validate_key(to)?);
+        self.store
+            .rename(&from_path, &to_path)
+            .await
+            .map_err(|e| BlobError::from_store(from, e))
+    }
 }
 
 /// Abandons a partial upload, cleaning up what was staged; a failure here is only logged, since
@@ -420,6 +447,66 @@ mod tests {
         assert!(matches!(err, BlobError::Upload(_)), "got {err:?}");
         assert_eq!(err.code(), "blob_upload_failed");
         assert_eq!(s.head("bids/b2/price.age").await.unwrap(), None);
+    }
+
+    /// Delegates everything but `rename`, to exercise the trait's default `rename`.
+    struct NoRename(ObjectBlobStore);
+
+    #[async_trait]
+    impl BlobStore for NoRename {
+        async fn put_stream(
+            &self,
+            key: &str,
+            stream: ByteStream<'_>,
+        ) -> Result<BlobMeta, BlobError> {
+            self.0.put_stream(key, stream).await
+        }
+        async fn get_stream(
+            &self,
+            key: &str,
+        ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+            self.0.get_stream(key).await
+        }
+        async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
+            self.0.get(key).await
+        }
+        async fn head(&self, key: &str) -> Result<Option<u64>, BlobError> {
+            self.0.head(key).await
+        }
+        async fn delete(&self, key: &str) -> Result<(), BlobError> {
+            self.0.delete(key).await
+        }
+    }
+
+    #[tokio::test]
+    async fn rename_moves_a_blob_and_replaces_the_target() {
+        let (_dir, s) = store();
+        let (_dir2, inner) = store();
+        let fallback = NoRename(inner);
+        let stores: [&dyn BlobStore; 2] = [&s, &fallback];
+        for b in stores {
+            let bytes = data(7 * 1024 * 1024 + 3);
+            b.put_stream("t/staging/x", chunked(&bytes, 100_000))
+                .await
+                .unwrap();
+            b.put("t/documents/h", Bytes::from_static(b"old")).await.unwrap();
+            b.rename("t/staging/x", "t/documents/h").await.unwrap();
+            assert_eq!(b.head("t/staging/x").await.unwrap(), None);
+            assert!(b.get("t/documents/h").await.unwrap() == bytes);
+            // A missing source is NotFound and leaves the target alone; keys are checked.
+            assert!(matches!(
+                b.rename("t/staging/x", "t/documents/h").await,
+                Err(BlobError::NotFound(_))
+            ));
+            assert_eq!(
+                b.head("t/documents/h").await.unwrap(),
+                Some(bytes.len() as u64)
+            );
+            assert!(matches!(
+                b.rename("t/documents/h", "../escape").await,
+                Err(BlobError::InvalidKey(_))
+            ));
+        }
     }
 
     #[tokio::test]

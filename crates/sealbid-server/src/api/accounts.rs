@@ -50,7 +50,9 @@ async fn ensure_hall_exists(state: &AppState, hall: &DivisionCode, field: &str) 
     }
 }
 
-/// Signs in with a username and password and returns a bearer token.
+/// Signs in with a username and password and returns a bearer token. After 5 failures for a
+/// username, or 20 from one client address, within 15 minutes (the server's defaults), further
+/// sign-ins for it are refused with 429 until the oldest failure is 15 minutes old.
 #[utoipa::path(
     post,
     path = "/auth/login",
@@ -59,13 +61,16 @@ async fn ensure_hall_exists(state: &AppState, hall: &DivisionCode, field: &str) 
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this username or from this address (`too_many_attempts`); the password was not checked", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a sign-in may be tried again"))),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    client: auth::ClientIp,
     AppJson(req): AppJson<LoginRequest>,
 ) -> AppResult<AppJson<LoginResponse>> {
-    let user = auth::check_login(&state, &req.username, &req.password).await?;
+    let user = auth::check_login(&state, &req.username, &req.password, client).await?;
     let (token, session) = auth::start_session(&state, &user, SessionKind::Bearer).await?;
     Ok(AppJson(LoginResponse {
         token,

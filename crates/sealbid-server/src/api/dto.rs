@@ -89,19 +89,49 @@ pub mod schema {
 // ---------------------------------------------------------------------------------------------
 // Accounts
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+/// Never prints the password.
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LoginRequest {
+            username,
+            password: _,
+        } = self;
+        f.debug_struct("LoginRequest")
+            .field("username", username)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: UserView,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let LoginResponse {
+            token: _,
+            expires_at,
+            user,
+        } = self;
+        f.debug_struct("LoginResponse")
+            .field("token", &"***")
+            .field("expires_at", expires_at)
+            .field("user", user)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -152,7 +182,7 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// 3–64 characters of a-z, 0-9, '.', '_' and '-' (upper case is folded).
@@ -169,6 +199,29 @@ pub struct CreateUserRequest {
     /// Administrative division code of the hall, e.g. `370200`.
     #[schema(example = "370200")]
     pub hall: String,
+}
+
+/// Never prints the password.
+impl std::fmt::Debug for CreateUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured: a new field must be considered here.
+        let CreateUserRequest {
+            username,
+            display_name,
+            password: _,
+            roles,
+            org_id,
+            hall,
+        } = self;
+        f.debug_struct("CreateUserRequest")
+            .field("username", username)
+            .field("display_name", display_name)
+            .field("password", &"***")
+            .field("roles", roles)
+            .field("org_id", org_id)
+            .field("hall", hall)
+            .finish()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: accounts, organisations, tenders (create, review, publish,
-//! amend, clarify), the review queue and the audit log, with its OpenAPI document at
-//! `/api/v1/openapi.json`.
+//! amend, clarify), tender documents (upload, download, withdraw), the review queue and the audit
+//! log, with its OpenAPI document at `/api/v1/openapi.json`.
 //!
 //! Every endpoint is listed once, in [`endpoints!`]: the router and the OpenAPI document are both
 //! built from that list and from each handler's `#[utoipa::path]`, so the document cannot miss a
@@ -11,7 +11,7 @@
 //! change and its audit record in one store call. Time comes from `state.now()` only.
 use std::sync::OnceLock;
 
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
 use axum::handler::Handler;
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,7 @@ use crate::state::AppState;
 mod accounts;
 mod audit;
 mod clarify;
+pub mod documents;
 pub mod dto;
 mod tenders;
 
@@ -98,10 +99,21 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// Lists every endpoint as `module::handler / module::__path_handler`, and generates from that
-/// one list both [`ApiDoc`] and the router.
+/// A handler, with a layer of its own when the list gives one.
+macro_rules! layered {
+    ($h:path) => {
+        $h
+    };
+    ($h:path, $layer:expr) => {
+        $h.layer($layer)
+    };
+}
+
+/// Lists every endpoint as `module::handler / module::__path_handler`, optionally followed by
+/// `with LAYER` for a layer of that route alone, and generates from that one list both [`ApiDoc`]
+/// and the router.
 macro_rules! endpoints {
-    ($($m:ident :: $h:ident / $p:ident),* $(,)?) => {
+    ($($m:ident :: $h:ident / $p:ident $(with $layer:expr)?),* $(,)?) => {
         /// The OpenAPI 3.1 document of the API.
         #[derive(OpenApi)]
         #[openapi(
@@ -119,6 +131,7 @@ macro_rules! endpoints {
                 (name = "accounts", description = "Halls, users and organisations"),
                 (name = "tenders", description = "Tenders and their review"),
                 (name = "clarifications", description = "Amendments, questions and answers"),
+                (name = "documents", description = "Tender documents: the files themselves"),
                 (name = "audit", description = "The hash-chained audit log"),
                 (name = "meta", description = "This document")
             )
@@ -127,7 +140,7 @@ macro_rules! endpoints {
 
         fn routes() -> Router<AppState> {
             let router = Router::new();
-            $(let router = add::<$m::$p, _, _>(router, $m::$h);)*
+            $(let router = add::<$m::$p, _, _>(router, layered!($m::$h $(, $layer)?));)*
             router
         }
     };
@@ -158,6 +171,10 @@ endpoints! {
     clarify::ask_question / __path_ask_question,
     clarify::list_questions / __path_list_questions,
     clarify::answer_question / __path_answer_question,
+    // Uploads stream through their own limit (`ServerSettings::max_document_bytes`).
+    documents::upload_document / __path_upload_document with DefaultBodyLimit::disable(),
+    documents::withdraw_document / __path_withdraw_document,
+    documents::download_document / __path_download_document,
     audit::tender_audit / __path_tender_audit,
     audit::verify_audit / __path_verify_audit,
     self::openapi_json / __path_openapi_json,

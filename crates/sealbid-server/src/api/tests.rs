@@ -71,7 +71,7 @@ fn the_document_is_openapi_3_1_with_every_endpoint() {
             .count()
         })
         .sum();
-    assert_eq!(operations, 27);
+    assert_eq!(operations, 30);
     assert!(openapi_text()
         .unwrap()
         .contains("\"/tenders/{id}/questions/{qid}/answer\""));
@@ -185,4 +185,67 @@ async fn router_answers_in_the_api_error_format() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_query");
+}
+
+#[tokio::test]
+async fn sign_ins_are_throttled_with_or_without_the_clients_address() {
+    use axum::extract::connect_info::MockConnectInfo;
+    use std::net::SocketAddr;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(&dir).await;
+    state
+        .login_throttle
+        .set_limits(crate::throttle::ThrottleLimits {
+            max_failures_per_ip: 3,
+            ..Default::default()
+        });
+    let attempt = |user: &str| {
+        json_request(
+            "POST",
+            "/api/v1/auth/login",
+            &format!(r#"{{"username": "{user}", "password": "nothing at all"}}"#),
+        )
+    };
+
+    // `oneshot` without connect info: no address, so only the per-username limit applies.
+    let app = crate::router(state.clone());
+    for _ in 0..5 {
+        assert_eq!(send(&app, attempt("nobody")).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let resp = app.clone().oneshot(attempt("nobody")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
+    for i in 0..5 {
+        let (status, _) = send(&app, attempt(&format!("user{i}"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "no address, no address limit");
+    }
+
+    // With the client's address (as `serve` provides it), the address is limited too.
+    let app = crate::router(state.clone()).layer(MockConnectInfo(SocketAddr::from((
+        [192, 0, 2, 7],
+        40000,
+    ))));
+    for i in 0..3 {
+        let (status, _) = send(&app, attempt(&format!("ip{i}"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = send(&app, attempt("fresh")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+}
+
+#[test]
+fn request_types_never_print_passwords() {
+    let login: dto::LoginRequest =
+        serde_json::from_str(r#"{"username": "admin", "password": "hunter2 hunter2"}"#).unwrap();
+    let create: dto::CreateUserRequest = serde_json::from_str(
+        r#"{"username": "u", "display_name": "U", "password": "hunter2 hunter2",
+            "roles": ["bidder"], "hall": "370200"}"#,
+    )
+    .unwrap();
+    for shown in [format!("{login:?}"), format!("{create:?}")] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
 }

@@ -1,12 +1,13 @@
 //! Server-rendered pages for people: sign-in, the tender list, a tender's page with the actions
-//! its viewer may take, the tender form and the trading centre's review queue.
+//! its viewer may take (and its documents to download or, for its tenderee, to upload), the
+//! tender form and the trading centre's review queue.
 //!
 //! Pages apply the same rules as the JSON API (`crate::policy`), read the time only from the
 //! state's clock, and answer errors with an HTML page carrying the `AppError`'s message and
 //! status. Forms post with the `SameSite=Lax` session cookie; a post whose `Origin` names another
 //! site is refused (CSRF defence).
 use askama::Template;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
@@ -53,6 +54,11 @@ pub fn router() -> Router<AppState> {
         .route("/tenders/{id}/cancel", post(tenders::cancel))
         .route("/tenders/{id}/approve", post(tenders::approve))
         .route("/tenders/{id}/return", post(tenders::return_for_changes))
+        // Documents stream through their own limit (`ServerSettings::max_document_bytes`).
+        .route(
+            "/tenders/{id}/documents",
+            post(tenders::upload_document).layer(DefaultBodyLimit::disable()),
+        )
         .route("/reviews", get(reviews::queue))
         .route("/static/app.css", get(stylesheet))
         // Any other path outside the API: a 404 page (the API has its own JSON fallback).

@@ -1,16 +1,22 @@
 //! The tender pages: the list, a tender's page with its actions, the form for new tenders and
-//! drafts, and the actions (submit, cancel, approve, return) as form posts.
+//! drafts, the actions (submit, cancel, approve, return) as form posts, and the upload of tender
+//! documents as a multipart form (through the API's one upload path, `api::documents`).
 //!
 //! Each action follows the one pattern the API uses too: load the tender, check the policy,
 //! apply the domain transition to a copy, then `update_tender` with the version read and an
 //! audit event carrying the before and after images.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use askama::Template;
+use axum::body::Body;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
 use sealbid_domain::audit::AuditEvent;
 use sealbid_domain::org::{Role, User};
 use sealbid_domain::tender::{
@@ -23,6 +29,7 @@ use serde::Deserialize;
 use super::form::{self, FormView, TenderForm};
 use super::{error_page, login_redirect, message_of, problems_of, render, view};
 use super::{Nav, ProblemView, Viewer};
+use crate::api::documents::{self, DocumentAdded};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, AppResult};
 use crate::policy;
@@ -269,6 +276,8 @@ pub struct DocView {
     pub name: String,
     pub sha256: String,
     pub size: String,
+    /// Where the file is downloaded (the API, which takes the session cookie too).
+    pub url: String,
 }
 
 pub struct TenderView {
@@ -331,6 +340,8 @@ pub struct Actions {
     pub submit: bool,
     pub cancel: bool,
     pub review: bool,
+    /// Upload documents: shown with the documents, not among the actions.
+    pub upload: bool,
 }
 
 impl Actions {
@@ -352,6 +363,8 @@ struct DetailPage {
     error_problems: Vec<ProblemView>,
     return_text: String,
     cancel_text: String,
+    /// The largest document an upload may carry, for people.
+    max_document: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -372,6 +385,10 @@ fn flash_text(done: &str) -> Option<&'static str> {
         "approved" => "Approved: the tender is published. 已审核通过并发布",
         "returned" => "Returned to the tenderee with the problems listed. 已退回修改",
         "cancelled" => "The tender is cancelled. 已终止",
+        "document_added" => "Document added. 招标文件已上传",
+        "document_amended" => {
+            "Document added and published as an amendment; see the amendments for any change of the bid deadline. 招标文件已上传并发布变更公告"
+        }
         _ => return None,
     })
 }
@@ -404,7 +421,7 @@ fn cancellable(s: TenderState) -> bool {
     )
 }
 
-fn actions_for(user: Option<&User>, t: &Tender) -> Actions {
+fn actions_for(user: Option<&User>, t: &Tender, now: DateTime<Utc>) -> Actions {
     let Some(u) = user else {
         return Actions::default();
     };
@@ -415,6 +432,7 @@ fn actions_for(user: Option<&User>, t: &Tender) -> Actions {
         submit: owner && draft,
         cancel: owner && cancellable(t.state),
         review: t.state == TenderState::UnderReview && policy::ensure_reviewer(u, t).is_ok(),
+        upload: owner && (draft || (t.state == TenderState::Published && now < t.terms.bid_deadline)),
     }
 }
 
@@ -573,6 +591,7 @@ async fn tender_view(state: &AppState, t: &Tender, now: DateTime<Utc>) -> AppRes
                 name: d.name.clone(),
                 sha256: d.sha256.clone(),
                 size: view::size(d.size),
+                url: documents::download_path(t.id, &d.sha256),
             })
             .collect(),
         timetable: t
@@ -622,12 +641,13 @@ async fn detail_response(
             t: tender_view(state, t, now).await?,
             amendments: amendments.iter().map(amendment_view).collect(),
             questions: question_views(&questions, sees_unanswered),
-            actions: actions_for(u, t),
+            actions: actions_for(u, t, now),
             flash: extras.flash,
             error: status_error.map(message_of),
             error_problems: status_error.map(problems_of).unwrap_or_default(),
             return_text: extras.return_text,
             cancel_text: extras.cancel_text,
+            max_document: view::size(state.settings.max_document_bytes),
         })
     }
     .await;
@@ -860,6 +880,118 @@ pub async fn cancel(
         move |t, now, _| t.cancel(now, &r),
     )
     .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+/// Room for the multipart framing around the file (boundaries, part headers, a stray small
+/// field): the body as a whole may exceed the document limit by this much.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+/// Uploads a tender document from the page's form (`multipart/form-data`, the file in the field
+/// `file`, named as the browser names it) through `api::documents::add_document`, the one upload
+/// path, and comes back to the tender's page.
+pub async fn upload_document(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let Some(user) = user else {
+        return login_redirect(&format!("/tenders/{}", id.trim()));
+    };
+    let nav = Nav::new(Some(&user), "tenders");
+    // Refuse what can be refused before reading the upload.
+    let t = match load_visible(&state, Some(&user.user), &id).await {
+        Ok(t) => t,
+        Err(e) => return error_page(e, &nav),
+    };
+    if let Err(e) = policy::ensure_owner(&user.user, &t) {
+        return error_page(e, &nav);
+    }
+    match receive_upload(&state, &user.user, t.id, req).await {
+        Ok(added) => {
+            let done = if added.amendment.is_some() {
+                "document_amended"
+            } else {
+                "document_added"
+            };
+            Redirect::to(&format!("/tenders/{}?done={done}", t.id)).into_response()
+        }
+        Err(e @ (AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Internal(_))) => {
+            error_page(e, &nav)
+        }
+        // Refused (too large, empty, duplicate, bad name, wrong state): the tender's page as it
+        // is now, with the reason.
+        Err(e) => match load_visible(&state, Some(&user.user), &id).await {
+            Ok(current) => {
+                let extras = DetailExtras {
+                    flash: None,
+                    error: Some(e),
+                    return_text: String::new(),
+                    cancel_text: String::new(),
+                };
+                detail_response(&state, Some(&user), &current, extras).await
+            }
+            Err(e) => error_page(e, &nav),
+        },
+    }
+}
+
+/// Finds the `file` field of the form and hands its bytes, as they arrive, to the upload path.
+/// The whole body is capped too (the document limit plus the framing), so fields other than the
+/// file cannot make the server read without end.
+async fn receive_upload(
+    state: &AppState,
+    user: &User,
+    tender: TenderId,
+    req: Request,
+) -> AppResult<DocumentAdded> {
+    let limit = state.settings.max_document_bytes;
+    let too_large = || AppError::BodyTooLarge {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    };
+    let tripped = Arc::new(AtomicBool::new(false));
+    let (parts, body) = req.into_parts();
+    let body = documents::capped(
+        body.into_data_stream()
+            .map_err(std::io::Error::other)
+            .boxed(),
+        limit.saturating_add(MULTIPART_OVERHEAD),
+        tripped.clone(),
+    );
+    let req = Request::from_parts(parts, Body::from_stream(body));
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| AppError::InvalidBody(e.body_text()))?;
+    let no_file = || AppError::invalid("no_file", "file", "choose a file to upload");
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Err(no_file()),
+            Err(_) if tripped.load(Ordering::Relaxed) => return Err(too_large()),
+            Err(e) => return Err(AppError::InvalidBody(e.body_text())),
+        };
+        if field.name() != Some("file") {
+            // Dropping a field skips its bytes without keeping them.
+            continue;
+        }
+        // Old browsers send the whole path of the file: keep its last part.
+        let name = field
+            .file_name()
+            .and_then(|n| n.rsplit(['/', '\\']).next())
+            .unwrap_or_default()
+            .to_string();
+        if name.trim().is_empty() {
+            return Err(no_file());
+        }
+        let stream = field.map_err(std::io::Error::other).boxed();
+        return match documents::add_document(state, user, tender, &name, None, stream).await {
+            Err(_) if tripped.load(Ordering::Relaxed) => Err(too_large()),
+            other => other,
+        };
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
