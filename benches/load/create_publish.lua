@@ -25,7 +25,7 @@ end
 
 local function create_body()
   counter = counter + 1
-  return string.format([[{"code":"%s%d","title":"Load test tender %d","description":"","category":"works","mandatory":true,"estimated_price":"1000000.00","ceiling_price":null,"bid_deposit":"20000.00","documents":[],"bid_deadline":"%s","opening_time":"%s","evaluation_method":"lowest_evaluated_price","qualification_criteria":["grade II"],"committee":{"threshold":3,"members":5}}]],
+  return string.format([[{"code":"%s%d","title":"Load test tender %d","description":"","category":"works","mandatory":true,"estimated_price":"1000000.00","ceiling_price":null,"bid_deposit":"20000.00","bid_deadline":"%s","opening_time":"%s","evaluation_method":"lowest_evaluated_price","qualification_criteria":["grade II"],"committee":{"threshold":3,"members":5}}]],
     prefix, counter, counter, deadline, deadline)
 end
 

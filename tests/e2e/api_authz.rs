@@ -23,7 +23,9 @@ const ROLES: [&str; 8] = [
 struct Row {
     method: Method,
     /// Path with placeholders: {D} draft, {R} under review, {P} published (ids of `{id}`),
-    /// {Q} a question of {P}, {A} the owner's organisation.
+    /// {Q} a question of {P}, {A} the owner's organisation, {S} the SHA-256 of a document that
+    /// D, R and P list, {X} one that none lists (both of `{sha256}`). A query string is not part
+    /// of the operation.
     path: &'static str,
     body: Option<Value>,
     expect: [u16; 8],
@@ -36,6 +38,16 @@ fn row(method: Method, path: &'static str, body: Option<Value>, expect: [u16; 8]
         body,
         expect,
     }
+}
+
+/// Uploads `bytes` as a document of a draft.
+async fn upload_document(app: &crate::support::TestApp, token: &str, tender: &str, bytes: &[u8]) {
+    let req = app
+        .client
+        .post(app.api(&format!("/tenders/{tender}/documents?name=spec.pdf")))
+        .bearer_auth(token)
+        .body(bytes.to_vec());
+    app.send(req).await.expect(201);
 }
 
 e2e_test! {
@@ -65,10 +77,17 @@ e2e_test! {
 
         // Fixtures. D and R have deadlines 21 days out; two days later they are too early, so
         // submitting D or approving R fails after authorization. P is published with time to spare.
+        // Each lists one uploaded document, S, added while a draft.
+        const DOCUMENT: &[u8] = b"%PDF-1.7 tender documents";
+        let s = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(DOCUMENT));
+        let x = "0".repeat(64);
         let d = app.create_tender(&owner, "AUTHZ-D", 21).await;
+        upload_document(&app, &owner, &d, DOCUMENT).await;
         let r = app.create_tender(&owner, "AUTHZ-R", 21).await;
+        upload_document(&app, &owner, &r, DOCUMENT).await;
         app.post(&format!("/tenders/{r}/submit"), Some(&owner), json!({})).await.expect(200);
         let p = app.create_tender(&owner, "AUTHZ-P", 60).await;
+        upload_document(&app, &owner, &p, DOCUMENT).await;
         app.post(&format!("/tenders/{p}/submit"), Some(&owner), json!({})).await.expect(200);
         app.post(&format!("/tenders/{p}/approve"), Some(&officer), json!({})).await.expect(200);
         let q = app
@@ -83,7 +102,7 @@ e2e_test! {
         let bad_user = json!({"username": "A B", "display_name": "x", "password": crate::support::PASSWORD,
                               "roles": ["bidder"], "org_id": org_c, "hall": "370202"});
         let bad_org = json!({"credit_code": "91110000600037341X", "name": "x", "kind": "bidder", "hall": "370202"});
-        let (get, post, put) = (Method::GET, Method::POST, Method::PUT);
+        let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
         const ALL_200: [u16; 8] = [200; 8];
         const SIGNED_IN_200: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 200];
         #[rustfmt::skip]
@@ -131,6 +150,17 @@ e2e_test! {
             row(get.clone(), "/tenders/{D}/questions", None, [404, 200, 404, 404, 404, 200, 404, 404]),
             row(post.clone(), "/tenders/{P}/questions/{Q}/answer", Some(json!({"text": "", "affects_bids": false})),
                                                                                  [401, 422, 403, 403, 403, 422, 403, 403]),
+            // Documents: uploads with a bad name fail just after authorization; withdrawing fails
+            // on R's state or on X not being listed; downloads change nothing.
+            row(post.clone(), "/tenders/{D}/documents?name=a%2Fb.pdf", None, [401, 403, 404, 404, 404, 422, 404, 404]),
+            row(post.clone(), "/tenders/{P}/documents?name=a%2Fb.pdf", None, [401, 422, 403, 403, 403, 422, 403, 403]),
+            row(get.clone(), "/tenders/{D}/documents/{S}", None, [404, 200, 404, 404, 404, 200, 404, 404]),
+            row(get.clone(), "/tenders/{R}/documents/{S}", None, [404, 200, 200, 404, 200, 200, 404, 404]),
+            row(get.clone(), "/tenders/{P}/documents/{S}", None, ALL_200),
+            row(get.clone(), "/tenders/{P}/documents/{X}", None, [404; 8]),
+            row(delete.clone(), "/tenders/{D}/documents/{X}", None, [401, 403, 404, 404, 404, 404, 404, 404]),
+            row(delete.clone(), "/tenders/{R}/documents/{S}", None, [401, 403, 403, 404, 403, 409, 404, 404]),
+            row(delete.clone(), "/tenders/{P}/documents/{X}", None, [401, 404, 403, 403, 403, 404, 403, 403]),
             row(get.clone(), "/tenders/{R}/audit", None, [401, 200, 200, 404, 200, 200, 404, 404]),
             row(get.clone(), "/tenders/{P}/audit", None, [401, 200, 200, 403, 200, 200, 403, 403]),
             row(get.clone(), "/audit/verify", None, [401, 200, 403, 403, 403, 403, 403, 403]),
@@ -147,7 +177,9 @@ e2e_test! {
                 .replace("{R}", &r)
                 .replace("{P}", &p)
                 .replace("{Q}", &q)
-                .replace("{A}", &org_a);
+                .replace("{A}", &org_a)
+                .replace("{S}", &s)
+                .replace("{X}", &x);
             let body = row.body.clone().or_else(|| (row.method == Method::POST).then(|| json!({})));
             for (i, token) in tokens.iter().enumerate() {
                 let resp = app.call(row.method.clone(), &path, *token, body.as_ref()).await;
@@ -174,7 +206,10 @@ e2e_test! {
                     .replace("{R}", "{id}")
                     .replace("{P}", "{id}")
                     .replace("{A}", "{id}")
-                    .replace("{Q}", "{qid}");
+                    .replace("{Q}", "{qid}")
+                    .replace("{S}", "{sha256}")
+                    .replace("{X}", "{sha256}");
+                let template = template.split('?').next().unwrap_or_default().to_string();
                 (row.method.as_str().to_ascii_lowercase(), template)
             })
             .collect();

@@ -22,21 +22,34 @@ struct Market {
 
 async fn market(app: &TestApp) -> Market {
     app.create_hall("370202", "Shinan District Hall").await;
-    let a = app.create_org("Shinan Roads Bureau", "tenderee", "370202").await;
-    let b = app.create_org("Laoshan Water Bureau", "tenderee", "370202").await;
-    let c = app.create_org("Haiwan Construction Co.", "bidder", "370202").await;
+    let a = app
+        .create_org("Shinan Roads Bureau", "tenderee", "370202")
+        .await;
+    let b = app
+        .create_org("Laoshan Water Bureau", "tenderee", "370202")
+        .await;
+    let c = app
+        .create_org("Haiwan Construction Co.", "bidder", "370202")
+        .await;
     Market {
-        owner: app.create_user("wang.tenderee", &["tenderee"], Some(&a), "370202").await,
-        other: app.create_user("zhou.tenderee", &["tenderee"], Some(&b), "370202").await,
-        bidder: app.create_user("li.bidder", &["bidder"], Some(&c), "370202").await,
-        officer: app.create_user("zhao.officer", &["centre_officer"], None, "370200").await,
+        owner: app
+            .create_user("wang.tenderee", &["tenderee"], Some(&a), "370202")
+            .await,
+        other: app
+            .create_user("zhou.tenderee", &["tenderee"], Some(&b), "370202")
+            .await,
+        bidder: app
+            .create_user("li.bidder", &["bidder"], Some(&c), "370202")
+            .await,
+        officer: app
+            .create_user("zhao.officer", &["centre_officer"], None, "370200")
+            .await,
     }
 }
 
 /// A draft with no documents, its deadline `days` away; returns its id.
 async fn draft(app: &TestApp, token: &str, code: &str, days: i64) -> String {
-    let mut body = app.tender_body(code, days);
-    body["documents"] = json!([]);
+    let body = app.tender_body(code, days);
     let r = app.post("/tenders", Some(token), body).await.expect(201);
     r.body["id"].as_str().unwrap().to_string()
 }
@@ -45,9 +58,13 @@ async fn publish(app: &TestApp, m: &Market, id: &str) {
     app.post(&format!("/tenders/{id}/submit"), Some(&m.owner), json!({}))
         .await
         .expect(200);
-    app.post(&format!("/tenders/{id}/approve"), Some(&m.officer), json!({}))
-        .await
-        .expect(200);
+    app.post(
+        &format!("/tenders/{id}/approve"),
+        Some(&m.officer),
+        json!({}),
+    )
+    .await
+    .expect(200);
 }
 
 /// Deterministic bytes that differ with `seed`.
@@ -68,7 +85,13 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// `POST /tenders/{id}/documents?name=…` with the bytes as the body.
-async fn upload(app: &TestApp, token: Option<&str>, tender: &str, name: &str, bytes: &[u8]) -> Resp {
+async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    tender: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Resp {
     let mut req = app
         .client
         .post(app.api(&format!("/tenders/{tender}/documents")))
@@ -89,7 +112,9 @@ struct Download {
 }
 
 async fn download(app: &TestApp, token: Option<&str>, tender: &str, sha: &str) -> Download {
-    let mut req = app.client.get(app.api(&format!("/tenders/{tender}/documents/{sha}")));
+    let mut req = app
+        .client
+        .get(app.api(&format!("/tenders/{tender}/documents/{sha}")));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -122,14 +147,19 @@ fn percent_decode(s: &str) -> String {
 fn disposition_name(headers: &reqwest::header::HeaderMap) -> String {
     let v = headers["content-disposition"].to_str().unwrap();
     assert!(v.starts_with("attachment;"), "{v}");
-    let encoded = v.split("filename*=UTF-8''").nth(1).unwrap_or_else(|| panic!("no filename*: {v}"));
+    let encoded = v
+        .split("filename*=UTF-8''")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no filename*: {v}"));
     percent_decode(encoded.trim())
 }
 
 /// Every file under `dir`.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -202,7 +232,7 @@ e2e_test! {
         assert_eq!(t.body["version"], before.body["version"].as_i64().unwrap() + 1);
         let trail = app.get(&format!("/tenders/{id}/audit"), Some(&m.owner)).await.expect(200);
         let last = trail.body.as_array().unwrap().last().unwrap().clone();
-        assert_eq!(last["action"], "tender.document.add", "{last}");
+        assert_eq!(last["event"]["action"], "tender.document.add", "{last}");
 
         // The bytes are in the blob store under their hash, and nothing else is.
         let stored = app.blob_dir().join(format!("tenders/{id}/documents/{sha}"));
@@ -465,7 +495,7 @@ e2e_test! {
         assert!(app.blob_dir().join(format!("tenders/{id}/documents/{osha}")).exists());
         assert_eq!(download(&app, Some(&m.owner), &id, &osha).await.status, 200);
         let trail = app.get(&format!("/tenders/{id}/audit"), Some(&m.owner)).await.expect(200);
-        assert_eq!(trail.body.as_array().unwrap().last().unwrap()["action"], "tender.document.withdraw");
+        assert_eq!(trail.body.as_array().unwrap().last().unwrap()["event"]["action"], "tender.document.withdraw");
 
         // Under review the documents are fixed.
         app.post(&format!("/tenders/{id}/submit"), Some(&m.owner), json!({})).await.expect(200);
@@ -578,5 +608,42 @@ e2e_test! {
         assert_eq!(resp.headers()["location"].to_str().unwrap(), format!("/tenders/{id}?done=document_amended"));
         let amendments = app.get(&format!("/tenders/{id}/amendments"), None).await.expect(200);
         assert_eq!(amendments.body[0]["summary"], "Document added: 补遗.pdf");
+    }
+}
+
+e2e_test! {
+    async fn documents_are_never_listed_without_a_file(app: TestApp) {
+        let m = market(&app).await;
+        let id = draft(&app, &m.owner, "DOC-9", 30).await;
+        let p = draft(&app, &m.owner, "DOC-9P", 30).await;
+        publish(&app, &m, &p).await;
+        let before = app.snapshot().await;
+        let fake = json!([{
+            "name": "ghost.pdf",
+            "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "size": 4
+        }]);
+
+        // Creating or editing a tender cannot list a file: the field does not exist there.
+        let mut body = app.tender_body("DOC-9X", 30);
+        body["documents"] = fake.clone();
+        let r = app.post("/tenders", Some(&m.owner), body).await.expect(400);
+        assert_eq!(r.body["error"]["code"], "unknown_field");
+        let mut body = app.tender_body("DOC-9", 30);
+        body["documents"] = fake.clone();
+        let r = app.put(&format!("/tenders/{id}"), Some(&m.owner), body).await.expect(400);
+        assert_eq!(r.body["error"]["code"], "unknown_field");
+
+        // An amendment cannot either: files change through the documents endpoints.
+        let r = app
+            .post(
+                &format!("/tenders/{p}/amendments"),
+                Some(&m.owner),
+                json!({"summary": "Add a file", "changes": {"documents": fake}}),
+            )
+            .await
+            .expect(422);
+        assert_eq!(r.body["error"]["code"], "documents_via_upload");
+        assert_eq!(app.snapshot().await, before);
     }
 }

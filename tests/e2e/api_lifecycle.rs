@@ -86,13 +86,19 @@ e2e_test! {
         body["qualification_criteria"] = json!([
             "Grade II road construction licence issued by the provincial housing department"
         ]);
-        body["documents"].as_array_mut().unwrap().push(json!({
-            "name": "bill-of-quantities.xlsx",
-            "sha256": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
-            "size": 4567
-        }));
+        // Attach the bill of quantities the centre asked for; editing the terms keeps it.
+        let upload = app
+            .client
+            .post(app.api(&format!("{path}/documents?name=bill-of-quantities.xlsx")))
+            .bearer_auth(&tenderee)
+            .body(b"item,qty,unit price\npaving,12000,85.00\n".to_vec());
+        app.send(upload).await.expect(201);
         let edited = app.put(&path, Some(&tenderee), body).await.expect(200);
-        assert_eq!(edited.body["terms"]["documents"].as_array().unwrap().len(), 2);
+        assert_eq!(edited.body["terms"]["documents"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            edited.body["terms"]["documents"][0]["name"],
+            "bill-of-quantities.xlsx"
+        );
         app.post(&format!("{path}/submit"), Some(&tenderee), json!({}))
             .await
             .expect(200);
@@ -209,6 +215,7 @@ e2e_test! {
                 "tender.create",
                 "tender.submit",
                 "tender.return",
+                "tender.document.add",
                 "tender.edit",
                 "tender.submit",
                 "tender.publish",

@@ -3,8 +3,8 @@
 //! right password, until the window has passed; other users from the same client are unaffected
 //! until the address's own limit; the sign-in page shows when to try again.
 use chrono::Duration;
-use serde_json::json;
 use sealbid_server::ThrottleLimits;
+use serde_json::json;
 
 use crate::support::{Resp, TestApp, PASSWORD};
 
@@ -12,7 +12,9 @@ const WRONG: &str = "not the password at all";
 
 /// The test app raises the limits out of the other tests' way; these tests use the real ones.
 fn production_limits(app: &TestApp) {
-    app.state.login_throttle.set_limits(ThrottleLimits::default());
+    app.state
+        .login_throttle
+        .set_limits(ThrottleLimits::default());
 }
 
 async fn api_login(app: &TestApp, username: &str, password: &str) -> Resp {

@@ -32,6 +32,9 @@ const API: &[(&str, &str)] = &[
     ("post", "/tenders/{id}/questions"),
     ("get", "/tenders/{id}/questions"),
     ("post", "/tenders/{id}/questions/{qid}/answer"),
+    ("post", "/tenders/{id}/documents"),
+    ("get", "/tenders/{id}/documents/{sha256}"),
+    ("delete", "/tenders/{id}/documents/{sha256}"),
     ("get", "/tenders/{id}/audit"),
     ("get", "/audit/verify"),
     ("get", "/openapi.json"),
@@ -128,7 +131,10 @@ e2e_test! {
         // API's fallback 404 for unknown endpoints).
         let id = uuid::Uuid::now_v7().to_string();
         for (method, path) in &expected {
-            let concrete = path.replace("{id}", &id).replace("{qid}", &id);
+            let concrete = path
+                .replace("{id}", &id)
+                .replace("{qid}", &id)
+                .replace("{sha256}", &"0".repeat(64));
             let m = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
             let body = (method != "get").then(|| serde_json::json!({}));
             let r = app.call(m, &concrete, None, body.as_ref()).await;

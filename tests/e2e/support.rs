@@ -405,11 +405,6 @@ impl TestApp {
             "estimated_price": "1000000.00",
             "ceiling_price": "1100000.00",
             "bid_deposit": "20000.00",
-            "documents": [{
-                "name": "tender-documents.pdf",
-                "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-                "size": 123456
-            }],
             "bid_deadline": deadline.to_rfc3339(),
             "evaluation_method": "comprehensive_scoring",
             "qualification_criteria": ["Grade II road construction licence"],

@@ -154,14 +154,18 @@ async fn verify_login(
     password: &str,
 ) -> Result<Option<User>, AppError> {
     let username = crate::throttle::normalize_username(username);
-    Ok(match state.store.find_login(&username).await? {
-        Some((user, hash)) if user.active && verify_password(&hash, password) => Some(user),
-        Some(_) => None,
-        None => {
-            let _ = verify_password(DUMMY_HASH, password);
-            None
-        }
-    })
+    // Unknown users are checked against a dummy hash, so every attempt costs one argon2 run and
+    // takes as long whether or not the account exists or is active.
+    let (user, hash) = match state.store.find_login(&username).await? {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, DUMMY_HASH.to_string()),
+    };
+    let password = password.to_string();
+    // argon2 is deliberately slow: keep it off the async worker threads.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("password check failed to run: {e}")))?;
+    Ok(user.filter(|u| matches && u.active))
 }
 
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
@@ -277,6 +281,8 @@ mod tests {
         assert!(!verify_password(&h, "correct horse battery!"));
         assert!(!verify_password("not a hash", "x"));
         assert!(!verify_password(DUMMY_HASH, "anything at all"));
+        // The dummy must be a well-formed hash, or unknown users would be answered faster.
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
     }
 
     #[test]

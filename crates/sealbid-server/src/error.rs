@@ -424,7 +424,10 @@ mod tests {
         assert!(text(45).ends_with("in 45 seconds"), "{}", text(45));
         // Other errors carry no Retry-After.
         let resp = AppError::BadCredentials.into_response();
-        assert!(resp.headers().get(axum::http::header::RETRY_AFTER).is_none());
+        assert!(resp
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .is_none());
     }
 
     #[test]

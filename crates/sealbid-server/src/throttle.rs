@@ -424,7 +424,10 @@ mod tests {
         assert_eq!(r.retry_after_secs, 60);
         clock.advance(Duration::seconds(59));
         assert_eq!(
-            th.begin("admin", None, clock.now()).err().unwrap().retry_after_secs,
+            th.begin("admin", None, clock.now())
+                .err()
+                .unwrap()
+                .retry_after_secs,
             1
         );
         clock.advance(Duration::seconds(1));
@@ -488,7 +491,11 @@ mod tests {
         // ...but not other users from the same address, until the address has 20 failures.
         assert!(allowed(&th, &clock, "colleague", a));
         for i in 0..15 {
-            assert!(allowed(&th, &clock, "colleague", a), "after {} failures", 5 + i);
+            assert!(
+                allowed(&th, &clock, "colleague", a),
+                "after {} failures",
+                5 + i
+            );
             fail(&th, &clock, &format!("guess{i}"), a);
         }
         let r = th.begin("colleague", a, clock.now()).err().unwrap();
@@ -497,9 +504,19 @@ mod tests {
         assert!(allowed(&th, &clock, "colleague", b));
         // A whole IPv6 /64 is one client; another /64 is another.
         for i in 0..20 {
-            fail(&th, &clock, &format!("v6-{i}"), ip(&format!("2001:db8:0:1::{i:x}")));
+            fail(
+                &th,
+                &clock,
+                &format!("v6-{i}"),
+                ip(&format!("2001:db8:0:1::{i:x}")),
+            );
         }
-        assert!(!allowed(&th, &clock, "colleague", ip("2001:db8:0:1:ffff::1")));
+        assert!(!allowed(
+            &th,
+            &clock,
+            "colleague",
+            ip("2001:db8:0:1:ffff::1")
+        ));
         assert!(allowed(&th, &clock, "colleague", ip("2001:db8:0:2::1")));
         // An IPv4-mapped IPv6 address is the IPv4 address.
         assert!(!allowed(&th, &clock, "colleague", ip("::ffff:192.0.2.7")));
@@ -523,7 +540,9 @@ mod tests {
     fn concurrent_attempts_count_against_the_limit() {
         let (th, clock) = (LoginThrottle::default(), clock());
         let now = clock.now();
-        let pending: Vec<_> = (0..5).map(|_| th.begin("admin", None, now).unwrap()).collect();
+        let pending: Vec<_> = (0..5)
+            .map(|_| th.begin("admin", None, now).unwrap())
+            .collect();
         // Five guesses in flight: a sixth must wait for them.
         assert_eq!(
             th.begin("admin", None, now).err().unwrap().retry_after_secs,

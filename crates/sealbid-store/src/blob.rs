@@ -489,7 +489,9 @@ mod tests {
             b.put_stream("t/staging/x", chunked(&bytes, 100_000))
                 .await
                 .unwrap();
-            b.put("t/documents/h", Bytes::from_static(b"old")).await.unwrap();
+            b.put("t/documents/h", Bytes::from_static(b"old"))
+                .await
+                .unwrap();
             b.rename("t/staging/x", "t/documents/h").await.unwrap();
             assert_eq!(b.head("t/staging/x").await.unwrap(), None);
             assert!(b.get("t/documents/h").await.unwrap() == bytes);

@@ -22,6 +22,8 @@ pub mod blob;
 pub mod conformance;
 mod error;
 pub mod postgres;
+#[cfg(test)]
+mod s3_tests;
 pub mod sql;
 pub mod sqlite;
 

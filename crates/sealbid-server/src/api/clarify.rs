@@ -56,6 +56,14 @@ pub async fn create_amendment(
 ) -> AppResult<(StatusCode, AppJson<AmendmentView>)> {
     let before = load(&state, id).await?;
     policy::ensure_owner(&user.user, &before)?;
+    if req.changes.documents.is_some() {
+        return Err(AppError::invalid(
+            "documents_via_upload",
+            "changes.documents",
+            "tender documents change through POST/DELETE /tenders/{id}/documents, which store the \
+             file and record the amendment: leave documents out of the changes",
+        ));
+    }
     let now = state.now();
     let mut t = before.clone();
     let amendment = t.amend(

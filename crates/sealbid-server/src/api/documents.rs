@@ -25,7 +25,9 @@ use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use sealbid_domain::audit::AuditEvent;
 use sealbid_domain::org::User;
-use sealbid_domain::tender::{Amendment, Tender, TenderDocument, TenderError, TenderState, TermsPatch};
+use sealbid_domain::tender::{
+    Amendment, Tender, TenderDocument, TenderError, TenderState, TermsPatch,
+};
 use sealbid_domain::{AmendmentId, TenderId};
 use sealbid_store::blob::{BlobError, BlobMeta, ByteStream};
 use serde::{Deserialize, Serialize};
@@ -495,12 +497,19 @@ pub async fn upload_document(
     AppQuery(q): AppQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
-) -> AppResult<(StatusCode, [(header::HeaderName, String); 1], AppJson<DocumentChange>)> {
+) -> AppResult<(
+    StatusCode,
+    [(header::HeaderName, String); 1],
+    AppJson<DocumentChange>,
+)> {
     let declared_len = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let stream = body.into_data_stream().map_err(std::io::Error::other).boxed();
+    let stream = body
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .boxed();
     let name = q.name.unwrap_or_default();
     let added = add_document(&state, &user.user, id, &name, declared_len, stream).await?;
     let change = DocumentChange::new(id, added.document, added.amendment);
@@ -613,7 +622,10 @@ pub async fn download_document(
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let etag_value = HeaderValue::from_str(&etag)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("ETag header: {e}")))?;
     if not_modified {
@@ -685,7 +697,13 @@ mod tests {
             "attachment; filename=\"a _b_ 100_;x=y.pdf\"; \
              filename*=UTF-8''a%20%22b%22%20100%25%3Bx%3Dy.pdf"
         );
-        for name in ["招标文件（第二版）.docx", "a\"b", "x;y,z", "résumé 2025 ~ü.pdf", "%41"] {
+        for name in [
+            "招标文件（第二版）.docx",
+            "a\"b",
+            "x;y,z",
+            "résumé 2025 ~ü.pdf",
+            "%41",
+        ] {
             let v = content_disposition(name);
             HeaderValue::from_str(&v).expect("a valid header value");
             let encoded = v.split("filename*=UTF-8''").nth(1).unwrap();
@@ -698,7 +716,13 @@ mod tests {
 
     #[test]
     fn document_names_are_checked() {
-        for ok in ["招标文件.pdf", "a", " spaced name.pdf ", "x..y", &"n".repeat(255)] {
+        for ok in [
+            "招标文件.pdf",
+            "a",
+            " spaced name.pdf ",
+            "x..y",
+            &"n".repeat(255),
+        ] {
             assert_eq!(document_name(ok).unwrap(), ok.trim(), "{ok:?}");
         }
         let long_chinese = "文".repeat(86); // 258 bytes
@@ -729,6 +753,171 @@ mod tests {
         assert!(!is_sha256(&"A1".repeat(32)));
         assert!(!is_sha256(&"a1".repeat(31)));
         assert!(!is_sha256(&format!("{}/..", "a".repeat(60))));
+    }
+
+    /// Uploads far past the 256 KiB JSON body limit go through both routes with the default
+    /// settings (the end-to-end tests run with a small document limit, which cannot show this).
+    #[tokio::test]
+    async fn both_routes_take_files_beyond_the_json_body_limit() {
+        use axum::http::Request;
+        use chrono::TimeZone;
+        use http_body_util::BodyExt;
+        use sealbid_domain::org::{Hall, OrgKind, Organisation, Role};
+        use sealbid_domain::tender::{
+            Category, CommitteePolicy, EvaluationMethod, TenderCode, TenderTerms,
+        };
+        use sealbid_domain::{DivisionCode, ManualClock, Money, OrgId, UserId, WorkingCalendar};
+        use sealbid_store::SessionKind;
+        use tower::ServiceExt;
+
+        let now = chrono::Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(
+            Arc::new(sealbid_store::SqliteStore::open_in_memory().await.unwrap()),
+            Arc::new(sealbid_store::ObjectBlobStore::local(dir.path()).unwrap()),
+            Arc::new(ManualClock::new(now)),
+            Arc::new(WorkingCalendar::try_builtin().unwrap()),
+            crate::state::ServerSettings::default(),
+        );
+        let hall = DivisionCode::parse("370202").unwrap();
+        let audit = |kind: &str| AuditEvent::new(None, now, "seed", kind, "x");
+        state
+            .store
+            .upsert_hall(
+                &Hall {
+                    division: hall.clone(),
+                    name: "Shinan".into(),
+                },
+                &audit("hall"),
+            )
+            .await
+            .unwrap();
+        let org = Organisation {
+            id: OrgId::new(),
+            credit_code: sealbid_domain::credit_code::complete_credit_code("91370200MA0000001")
+                .unwrap(),
+            name: "Shinan Roads Bureau".into(),
+            kind: OrgKind::Tenderee,
+            hall: hall.clone(),
+            created_at: now,
+        };
+        state.store.create_org(&org, &audit("org")).await.unwrap();
+        let user = User {
+            id: UserId::new(),
+            username: "wang".into(),
+            display_name: "Wang".into(),
+            roles: vec![Role::Tenderee],
+            org: Some(org.id),
+            hall: hall.clone(),
+            active: true,
+            created_at: now,
+        };
+        state
+            .store
+            .create_user(&user, "x", &audit("user"))
+            .await
+            .unwrap();
+        let terms = TenderTerms {
+            title: "Roads".into(),
+            description: String::new(),
+            category: Category::Works,
+            mandatory: true,
+            estimated_price: Money::parse("100000").unwrap(),
+            ceiling_price: None,
+            bid_deposit: Money::ZERO,
+            documents: Vec::new(),
+            bid_deadline: now + chrono::Duration::days(30),
+            opening_time: now + chrono::Duration::days(30),
+            evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
+            qualification_criteria: Vec::new(),
+            committee: CommitteePolicy::default(),
+        };
+        let t = Tender::new_draft(
+            TenderId::new(),
+            TenderCode::parse("T-BIG").unwrap(),
+            hall,
+            org.id,
+            user.id,
+            terms,
+            now,
+        );
+        state
+            .store
+            .create_tender(&t, &audit("tender"))
+            .await
+            .unwrap();
+        let (token, _) = crate::auth::start_session(&state, &user, SessionKind::Bearer)
+            .await
+            .unwrap();
+        let app = crate::router(state.clone());
+        let big = |seed: u8| -> Vec<u8> {
+            (0..3 * 1024 * 1024)
+                .map(|i: u32| (i % 251) as u8 ^ seed)
+                .collect()
+        };
+
+        let api = big(1);
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::post(format!("/api/v1/tenders/{}/documents?name=big.pdf", t.id))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::from(api.clone()))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+
+        let page = big(2);
+        let boundary = "b0undary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big2.pdf\"\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&page);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let resp = app
+            .clone()
+            .oneshot(
+                Request::post(format!("/tenders/{}/documents", t.id))
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(
+                        header::CONTENT_TYPE,
+                        format!("multipart/form-data; boundary={boundary}"),
+                    )
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+
+        let listed = state
+            .store
+            .get_tender(t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .terms
+            .documents;
+        assert_eq!(listed.len(), 2);
+        for (d, bytes) in listed.iter().zip([&api, &page]) {
+            assert_eq!(d.size, bytes.len() as u64);
+            let resp = app
+                .clone()
+                .oneshot(
+                    Request::get(download_path(t.id, &d.sha256))
+                        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            let got = resp.into_body().collect().await.unwrap().to_bytes();
+            assert!(got == bytes.as_slice(), "{} came back whole", d.name);
+        }
     }
 
     #[tokio::test]

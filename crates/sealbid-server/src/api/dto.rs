@@ -367,8 +367,6 @@ pub struct TenderInput {
     /// At most 2% of the estimated price (条例 26).
     #[schema(value_type = String, example = "20000.00")]
     pub bid_deposit: Money,
-    #[serde(default)]
-    pub documents: Vec<DocumentDto>,
     pub bid_deadline: DateTime<Utc>,
     /// Must equal the bid deadline (法 34); defaults to it.
     #[serde(default)]
@@ -394,7 +392,6 @@ impl TenderInput {
             estimated_price,
             ceiling_price,
             bid_deposit,
-            documents,
             bid_deadline,
             opening_time,
             evaluation_method,
@@ -409,7 +406,9 @@ impl TenderInput {
             estimated_price,
             ceiling_price,
             bid_deposit,
-            documents: documents.into_iter().map(Into::into).collect(),
+            // Files are managed through the documents endpoints, which store them; the terms
+            // never list a file that was not uploaded.
+            documents: Vec::new(),
             bid_deadline,
             opening_time: opening_time.unwrap_or(bid_deadline),
             evaluation_method,

@@ -297,7 +297,11 @@ pub async fn update_tender(
     t.edit_draft(before.terms.clone())?;
     let (code, terms) = check_input(&state, input)?;
     t.code = code;
-    t.terms = terms;
+    // Uploaded documents stay: they change only through the documents endpoints.
+    t.terms = TenderTerms {
+        documents: before.terms.documents.clone(),
+        ..terms
+    };
     save(&state, &user, "tender.edit", &before, &t).await?;
     Ok(AppJson(t.into()))
 }

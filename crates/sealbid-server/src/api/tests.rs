@@ -211,21 +211,26 @@ async fn sign_ins_are_throttled_with_or_without_the_clients_address() {
     // `oneshot` without connect info: no address, so only the per-username limit applies.
     let app = crate::router(state.clone());
     for _ in 0..5 {
-        assert_eq!(send(&app, attempt("nobody")).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            send(&app, attempt("nobody")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
     let resp = app.clone().oneshot(attempt("nobody")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "900");
     for i in 0..5 {
         let (status, _) = send(&app, attempt(&format!("user{i}"))).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "no address, no address limit");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "no address, no address limit"
+        );
     }
 
     // With the client's address (as `serve` provides it), the address is limited too.
-    let app = crate::router(state.clone()).layer(MockConnectInfo(SocketAddr::from((
-        [192, 0, 2, 7],
-        40000,
-    ))));
+    let app = crate::router(state.clone())
+        .layer(MockConnectInfo(SocketAddr::from(([192, 0, 2, 7], 40000))));
     for i in 0..3 {
         let (status, _) = send(&app, attempt(&format!("ip{i}"))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -136,7 +136,9 @@ pub async fn login_submit(
 
 /// When a sign-in may be tried again, rounded up to the minute (the page shows minutes).
 fn retry_time(now: DateTime<Utc>, retry_after_secs: u64) -> DateTime<Utc> {
-    let secs = i64::try_from(retry_after_secs).unwrap_or(i64::MAX).min(1 << 40);
+    let secs = i64::try_from(retry_after_secs)
+        .unwrap_or(i64::MAX)
+        .min(1 << 40);
     let at = now
         .checked_add_signed(Duration::seconds(secs))
         .unwrap_or(now);

@@ -432,7 +432,8 @@ fn actions_for(user: Option<&User>, t: &Tender, now: DateTime<Utc>) -> Actions {
         submit: owner && draft,
         cancel: owner && cancellable(t.state),
         review: t.state == TenderState::UnderReview && policy::ensure_reviewer(u, t).is_ok(),
-        upload: owner && (draft || (t.state == TenderState::Published && now < t.terms.bid_deadline)),
+        upload: owner
+            && (draft || (t.state == TenderState::Published && now < t.terms.bid_deadline)),
     }
 }
 
