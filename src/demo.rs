@@ -229,60 +229,91 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
         ],
         committee: CommitteePolicy::default(),
     };
-    let code = TenderCode::parse(&format!("QD-SN-{}-001", chrono::Datelike::year(&day)))
-        .map_err(|p| anyhow::anyhow!(p.message))?;
-    let mut tender = Tender::new_draft(
+    let year = chrono::Datelike::year(&day);
+    // One tender published, and one waiting for the centre's review (the officer's queue).
+    let published = new_tender(
+        state,
+        &format!("QD-SN-{year}-001"),
+        terms.clone(),
+        &tenderee_user,
+    )
+    .await?;
+    let mut t = published;
+    let before = t.clone();
+    t.submit_for_review(now, &state.calendar, &state.rules)?;
+    transition(state, &before, &tenderee_user, "tender.submit", &t).await?;
+    let before = t.clone();
+    t.approve(now, &state.rules)?;
+    transition(state, &before, &officer, "tender.publish", &t).await?;
+    let review_terms = TenderTerms {
+        title: "市南区学校照明设备采购 LED lighting for Shinan district schools".into(),
+        description: "Supply and installation of classroom LED lighting for 14 schools.".into(),
+        category: Category::Goods,
+        estimated_price: money("3600000.00")?,
+        ceiling_price: Some(money("3500000.00")?),
+        bid_deposit: money("70000.00")?,
+        evaluation_method: EvaluationMethod::LowestEvaluatedPrice,
+        qualification_criteria: vec![
+            "Manufacturer's authorisation for the offered luminaires".into()
+        ],
+        ..terms
+    };
+    let mut r = new_tender(
+        state,
+        &format!("QD-SN-{year}-002"),
+        review_terms,
+        &tenderee_user,
+    )
+    .await?;
+    let before = r.clone();
+    r.submit_for_review(now, &state.calendar, &state.rules)?;
+    transition(state, &before, &tenderee_user, "tender.submit", &r).await?;
+    println!(
+        "Seeded the demo market: 2 halls, 7 organisations, {} accounts, tender {} (published) and {} (under review).",
+        users.len(),
+        t.code,
+        r.code
+    );
+    Ok(())
+}
+
+async fn new_tender(
+    state: &AppState,
+    code: &str,
+    terms: TenderTerms,
+    by: &User,
+) -> anyhow::Result<Tender> {
+    let now = state.now();
+    let code = TenderCode::parse(code).map_err(|p| anyhow::anyhow!(p.message))?;
+    let org = by.org.context("the demo tenderee has an organisation")?;
+    let tender = Tender::new_draft(
         TenderId::new(),
         code,
         division(DISTRICT)?,
-        tenderee.id,
-        tenderee_user.id,
+        org,
+        by.id,
         terms,
         now,
     );
-    store
-        .create_tender(
-            &tender,
-            &AuditEvent::new(
-                Some(tenderee_user.id),
-                now,
-                "tender.create",
-                "tender",
-                tender.id,
-            )
-            .with_change::<(), _>(None, Some(&tender)),
-        )
+    let audit = AuditEvent::new(Some(by.id), now, "tender.create", "tender", tender.id)
+        .with_change::<(), _>(None, Some(&tender));
+    state.store.create_tender(&tender, &audit).await?;
+    Ok(tender)
+}
+
+/// Stores a transition the caller has applied, with its audit record, as the API does.
+async fn transition(
+    state: &AppState,
+    before: &Tender,
+    by: &User,
+    action: &str,
+    after: &Tender,
+) -> anyhow::Result<()> {
+    let audit = AuditEvent::new(Some(by.id), state.now(), action, "tender", after.id)
+        .with_change(Some(before), Some(after));
+    state
+        .store
+        .update_tender(after, before.version, &audit)
         .await?;
-    let before = tender.clone();
-    tender.submit_for_review(now, &state.calendar, &state.rules)?;
-    store
-        .update_tender(
-            &tender,
-            before.version,
-            &AuditEvent::new(
-                Some(tenderee_user.id),
-                now,
-                "tender.submit",
-                "tender",
-                tender.id,
-            )
-            .with_change(Some(&before), Some(&tender)),
-        )
-        .await?;
-    let before = tender.clone();
-    tender.approve(now, &state.rules)?;
-    store
-        .update_tender(
-            &tender,
-            before.version,
-            &AuditEvent::new(Some(officer.id), now, "tender.approve", "tender", tender.id)
-                .with_change(Some(&before), Some(&tender)),
-        )
-        .await?;
-    println!(
-        "Seeded the demo market: 2 halls, 7 organisations, {} accounts, tender {} (published).",
-        users.len(),
-        tender.code
-    );
     Ok(())
 }

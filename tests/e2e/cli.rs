@@ -91,6 +91,29 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .await
             .unwrap();
         assert_eq!(login.status(), 200);
+        // The officer's review queue holds the second demo tender.
+        let login: serde_json::Value = client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&serde_json::json!({"username": "officer", "password": "sealbid-demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().expect("token");
+        let queue: serde_json::Value = client
+            .get(format!("{}/api/v1/reviews", server.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let queue = queue["items"].as_array().expect("review items");
+        assert_eq!(queue.len(), 1, "{queue:?}");
+        assert_eq!(queue[0]["tender"]["state"], "under_review", "{queue:?}");
     }
     assert!(dir.path().join("data/sealbid.db").exists());
 
