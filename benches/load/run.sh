@@ -14,6 +14,7 @@ if [ -z "$bin" ]; then
   bin="$root/target/release/sealbid"
 fi
 work=$(mktemp -d)
+pid=
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 case "$backend" in
@@ -22,12 +23,12 @@ case "$backend" in
     url=${SEALBID_BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/sealbid_bench}
     admin_url="${url%/*}/postgres"
     db="${url##*/}"
-    psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" ;;
+    psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" ;;
   *) echo "backend is sqlite or postgres" >&2; exit 2 ;;
 esac
 
 port=$((20000 + RANDOM % 20000))
-(cd "$work" && SEALBID_LOG=warn "$bin" serve --demo --listen "127.0.0.1:$port" \
+(cd "$work" && exec env SEALBID_LOG=warn "$bin" serve --demo --listen "127.0.0.1:$port" \
    --database-url "$url" --blob-store "$work/blobs" > "$work/serve.log" 2>&1) &
 pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
