@@ -12,6 +12,7 @@ use sealbid_server::{AppState, ServerSettings, TlsFiles};
 
 mod config;
 mod demo;
+mod screen_cmd;
 
 use config::Config;
 
@@ -71,6 +72,12 @@ enum Command {
         #[arg(long, default_values_t = ["localhost".to_string(), "127.0.0.1".to_string()])]
         host: Vec<String>,
     },
+    /// Screen a market of bids for signs of collusion: every price screen per tender, the market's
+    /// interquartile fences and the price patterns of 条例 40(4).
+    ///
+    /// Prints each tender's screens (`null` where undefined) and alerts. There is no classifier
+    /// score yet: the score in [0, 1] comes with the classifier, in a later increment.
+    Screen(screen_cmd::ScreenArgs),
 }
 
 #[derive(Subcommand)]
@@ -105,7 +112,12 @@ enum AuditCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    // Screening is pure computation over a file: no configuration, database or runtime.
+    let result = match cli.command {
+        Command::Screen(args) => screen_cmd::run(args),
+        command => run(Cli { command, ..cli }),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -181,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             return rt.block_on(audit_verify(&cfg));
         }
         Command::DevCert { out, host } => dev_cert(&out, &host)?,
+        Command::Screen(args) => return screen_cmd::run(args),
     }
     Ok(std::process::ExitCode::SUCCESS)
 }

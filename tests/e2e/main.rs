@@ -12,3 +12,4 @@ mod api_login_throttle;
 mod api_openapi;
 mod browser;
 mod cli;
+mod screen_cli;
