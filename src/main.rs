@@ -63,6 +63,8 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Print the API's OpenAPI 3.1 document (docs/api/openapi.json is this output).
+    Openapi,
     /// Write a self-signed certificate and key for local HTTPS under keys/.
     DevCert {
         /// Output directory.
@@ -193,6 +195,11 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             return rt.block_on(audit_verify(&cfg));
         }
         Command::DevCert { out, host } => dev_cert(&out, &host)?,
+        Command::Openapi => {
+            let doc = sealbid_server::api::openapi_document()
+                .map_err(|e| anyhow::anyhow!("cannot render the OpenAPI document: {e}"))?;
+            println!("{doc}");
+        }
         Command::Screen(args) => return screen_cmd::run(args),
     }
     Ok(std::process::ExitCode::SUCCESS)

@@ -383,3 +383,21 @@ fn a_bad_configuration_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL"), "{err}");
 }
+
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    let out = sealbid().arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/api/openapi.json"
+    ))
+    .unwrap();
+    assert!(
+        generated.trim_end() == committed.trim_end(),
+        "docs/api/openapi.json is stale: regenerate it with `cargo run -- openapi > docs/api/openapi.json`"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}

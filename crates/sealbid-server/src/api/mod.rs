@@ -228,6 +228,12 @@ fn openapi_text() -> AppResult<&'static str> {
     .map_err(|e| AppError::Internal(anyhow::anyhow!("OpenAPI document: {e}")))
 }
 
+/// The OpenAPI 3.1 document as pretty JSON (the `sealbid openapi` command writes it to
+/// `docs/api/openapi.json`).
+pub fn openapi_document() -> Result<String, AppError> {
+    openapi_text().map(str::to_string)
+}
+
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(
     get,
