@@ -22,6 +22,12 @@ pub struct Config {
     pub scheduler_interval_secs: u64,
     /// Largest tender document an upload may carry, in bytes (default 200 MiB).
     pub max_document_bytes: u64,
+    /// Largest sealed envelope a bidder may upload, in bytes (default 1 GiB).
+    pub max_bid_bytes: u64,
+    /// Where the platform's keys live (created on first start, owner-only files).
+    pub keys_dir: PathBuf,
+    /// The transparency log's name (checkpoint origin and note key name).
+    pub log_origin: String,
     /// `tracing` filter, e.g. `info` or `sealbid_server=debug,info`.
     pub log: String,
 }
@@ -37,6 +43,9 @@ impl Default for Config {
             session_ttl_hours: 12,
             scheduler_interval_secs: 5,
             max_document_bytes: sealbid_server::state::DEFAULT_MAX_DOCUMENT_BYTES,
+            max_bid_bytes: sealbid_server::state::DEFAULT_MAX_BID_BYTES,
+            keys_dir: PathBuf::from("./data/keys"),
+            log_origin: sealbid_server::sealing::DEFAULT_LOG_ORIGIN.into(),
             log: "info".into(),
         }
     }
@@ -54,6 +63,9 @@ impl std::fmt::Debug for Config {
             .field("session_ttl_hours", &self.session_ttl_hours)
             .field("scheduler_interval_secs", &self.scheduler_interval_secs)
             .field("max_document_bytes", &self.max_document_bytes)
+            .field("max_bid_bytes", &self.max_bid_bytes)
+            .field("keys_dir", &self.keys_dir)
+            .field("log_origin", &self.log_origin)
             .field("log", &self.log)
             .finish()
     }
@@ -98,6 +110,9 @@ impl Config {
             "session_ttl_hours",
             "scheduler_interval_secs",
             "max_document_bytes",
+            "max_bid_bytes",
+            "keys_dir",
+            "log_origin",
             "log",
         ]));
         fig.extract()

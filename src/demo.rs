@@ -27,10 +27,10 @@ fn money(s: &str) -> anyhow::Result<Money> {
     Money::parse(s).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-pub async fn seed(state: &AppState) -> anyhow::Result<()> {
+pub async fn seed(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Result<()> {
     let store = &state.store;
     if store.find_login("admin").await?.is_none() {
-        seed_market(state).await?;
+        seed_market(state, keys_dir).await?;
     }
     println!();
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
@@ -53,7 +53,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_market(state: &AppState) -> anyhow::Result<()> {
+async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Result<()> {
     let store = &state.store;
     let now = state.now();
     let sys = |action: &str, kind: &str, id: String| AuditEvent::new(None, now, action, kind, id);
@@ -188,6 +188,11 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
         .find(|u| u.username == "tenderee")
         .context("demo tenderee account")?
         .clone();
+    let supervisor_user = users
+        .iter()
+        .find(|u| u.username == "supervisor")
+        .context("demo supervisor account")?
+        .clone();
     let officer = users
         .iter()
         .find(|u| u.username == "officer")
@@ -242,9 +247,42 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
     let before = t.clone();
     t.submit_for_review(now, &state.calendar, &state.rules)?;
     transition(state, &before, &tenderee_user, "tender.submit", &t).await?;
+    // The opening committee: the tenderee's and the supervisor's seats (their demo identities
+    // are written under the keys directory) and the platform's, 2 of 3.
+    let committee_dir = keys_dir.join("demo-committee");
+    std::fs::create_dir_all(&committee_dir)
+        .with_context(|| format!("cannot create {}", committee_dir.display()))?;
+    let mut seats = Vec::new();
+    for member in [&tenderee_user, &supervisor_user] {
+        let id = sealbid_seal::keys::MemberIdentity::generate(&mut rand::rngs::OsRng);
+        let path = committee_dir.join(format!("{}.age", member.username));
+        write_private(&path, &format!("{}\n", id.to_secret_string().as_str()))?;
+        seats.push(sealbid_server::sealing::SeatSpec {
+            name: member.display_name.clone(),
+            role: member.username.clone(),
+            user_id: Some(member.id),
+            recipient: Some(id.recipient().to_string()),
+        });
+    }
+    for tender in [&t] {
+        sealbid_server::sealing::set_committee(
+            state,
+            &tenderee_user,
+            tender,
+            2,
+            seats.clone(),
+            true,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo committee: {e}"))?;
+    }
     let before = t.clone();
     t.approve(now, &state.rules)?;
-    transition(state, &before, &officer, "tender.publish", &t).await?;
+    let audit = AuditEvent::new(Some(officer.id), now, "tender.publish", "tender", t.id)
+        .with_change(Some(&before), Some(&t));
+    sealbid_server::sealing::publish(state, &before, &t, &audit)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo publication: {e}"))?;
     let review_terms = TenderTerms {
         title: "市南区学校照明设备采购 LED lighting for Shinan district schools".into(),
         description: "Supply and installation of classroom LED lighting for 14 schools.".into(),
@@ -265,6 +303,9 @@ async fn seed_market(state: &AppState) -> anyhow::Result<()> {
         &tenderee_user,
     )
     .await?;
+    sealbid_server::sealing::set_committee(state, &tenderee_user, &r, 2, seats, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo committee: {e}"))?;
     let before = r.clone();
     r.submit_for_review(now, &state.calendar, &state.rules)?;
     transition(state, &before, &tenderee_user, "tender.submit", &r).await?;
@@ -315,5 +356,22 @@ async fn transition(
         .store
         .update_tender(after, before.version, &audit)
         .await?;
+    Ok(())
+}
+
+/// Writes a secret file readable by its owner only.
+fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
     Ok(())
 }

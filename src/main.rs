@@ -13,6 +13,7 @@ use sealbid_server::{AppState, ServerSettings, TlsFiles};
 mod config;
 mod demo;
 mod screen_cmd;
+mod seal_cmd;
 
 use config::Config;
 
@@ -80,6 +81,8 @@ enum Command {
     /// Prints each tender's screens (`null` where undefined) and alerts. There is no classifier
     /// score yet: the score in [0, 1] comes with the classifier, in a later increment.
     Screen(screen_cmd::ScreenArgs),
+    #[command(flatten)]
+    Sealing(seal_cmd::SealCommand),
 }
 
 #[derive(Subcommand)]
@@ -117,6 +120,9 @@ fn main() -> std::process::ExitCode {
     // Screening is pure computation over a file: no configuration, database or runtime.
     let result = match cli.command {
         Command::Screen(args) => screen_cmd::run(args),
+        // Keys, sealing, receipts and the opening work on files and over HTTP: no configuration
+        // or database either (they start their own runtime when they need one).
+        Command::Sealing(command) => seal_cmd::run(command),
         command => run(Cli { command, ..cli }),
     };
     match result {
@@ -201,6 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("{doc}");
         }
         Command::Screen(args) => return screen_cmd::run(args),
+        Command::Sealing(command) => return seal_cmd::run(command),
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -231,16 +238,24 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         scheduler_interval: std::time::Duration::from_secs(cfg.scheduler_interval_secs.max(1)),
         login_throttle: sealbid_server::ThrottleLimits::default(),
         max_document_bytes: cfg.max_document_bytes,
+        max_bid_bytes: cfg.max_bid_bytes,
     };
-    let state = AppState::new(
+    let keys = sealbid_server::sealing::SealingKeys::load_or_create(&cfg.keys_dir, &cfg.log_origin)
+        .with_context(|| format!("the platform keys in {}", cfg.keys_dir.display()))?;
+    let log_key = keys.log_verifier().to_string();
+    let keys_dir = cfg.keys_dir.clone();
+    let state = AppState::with_keys(
         store,
         Arc::new(blobs),
         Arc::new(SystemClock),
         Arc::new(calendar),
         settings,
+        keys,
     );
     if demo {
-        demo::seed(&state).await.context("seeding the demo")?;
+        demo::seed(&state, &keys_dir)
+            .await
+            .context("seeding the demo")?;
     }
     let listener = std::net::TcpListener::bind(&cfg.listen)
         .with_context(|| format!("cannot listen on {}", cfg.listen))?;
@@ -252,6 +267,7 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let addr = listener.local_addr()?;
     println!("Sealbid is serving on {scheme}://{addr}/ (Ctrl-C to stop)");
+    println!("Transparency log key (pin it to verify receipts and openings): {log_key}");
     sealbid_server::serve(state, listener, tls).await
 }
 

@@ -51,7 +51,16 @@ async fn market(app: &TestApp) -> Market {
 async fn draft(app: &TestApp, token: &str, code: &str, days: i64) -> String {
     let body = app.tender_body(code, days);
     let r = app.post("/tenders", Some(token), body).await.expect(201);
-    r.body["id"].as_str().unwrap().to_string()
+    let id = r.body["id"].as_str().unwrap().to_string();
+    app.set_committee(
+        token,
+        &id,
+        2,
+        &[crate::support::member_identity().recipient()],
+        true,
+    )
+    .await;
+    id
 }
 
 async fn publish(app: &TestApp, m: &Market, id: &str) {
@@ -346,7 +355,7 @@ e2e_test! {
         strip(&mut before);
         strip(&mut after);
         let audit_before = before["audit_records"].as_i64().unwrap();
-        assert_eq!(after["audit_records"].as_i64().unwrap(), audit_before + 3, "create + two uploads");
+        assert_eq!(after["audit_records"].as_i64().unwrap(), audit_before + 4, "create + committee + two uploads");
         before["audit_records"] = Value::Null;
         after["audit_records"] = Value::Null;
         assert_eq!(before, after, "refusals changed nothing");

@@ -33,6 +33,8 @@ e2e_test! {
             .await
             .expect(201);
         let id = created.body["id"].as_str().unwrap().to_string();
+        app.set_committee(&tenderee, &id, 2, &[crate::support::member_identity().recipient()], true)
+            .await;
         assert_eq!(created.body["state"], "draft");
         assert_eq!(created.body["hall"], "370202");
         assert_eq!(created.body["terms"]["estimated_price"], "1000000.00");
@@ -190,15 +192,16 @@ e2e_test! {
         app.clock.set(final_deadline + Duration::seconds(1));
         assert_eq!(sealbid_server::scheduler::tick(&app.state).await.unwrap(), 1);
         assert_eq!(sealbid_server::scheduler::tick(&app.state).await.unwrap(), 0);
+        // No bid was sealed: fewer than three, so the closing fails the tender (法 28).
         let closed = app.get(&path, None).await.expect(200);
-        assert_eq!(closed.body["state"], "closed");
+        assert_eq!(closed.body["state"], "failed");
         // Too late for questions now.
         let late = app
             .post(&format!("{path}/questions"), Some(&bidder), json!({"text": "late?"}))
             .await
             .expect(409);
         assert_eq!(late.code(), "illegal_transition");
-        assert_eq!(late.body["error"]["state"], "closed");
+        assert_eq!(late.body["error"]["state"], "failed");
 
         // The trail: every change, in order, with who did it; the chain is intact.
         let trail = app.get(&format!("{path}/audit"), Some(&tenderee)).await.expect(200);
@@ -213,21 +216,30 @@ e2e_test! {
             actions,
             [
                 "tender.create",
+                "tender.committee",
                 "tender.submit",
                 "tender.return",
                 "tender.document.add",
                 "tender.edit",
                 "tender.submit",
                 "tender.publish",
+                "tender.policy_logged",
                 "tender.clarify",
                 "tender.amend",
                 "tender.close",
+                "tender.closing_checkpoint",
             ]
         );
-        let close = trail.body.as_array().unwrap().last().unwrap();
+        let close = trail
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["event"]["action"] == "tender.close")
+            .unwrap();
         assert_eq!(close["event"]["actor"], serde_json::Value::Null);
         assert_eq!(close["event"]["before"]["state"], "published");
-        assert_eq!(close["event"]["after"]["state"], "closed");
+        assert_eq!(close["event"]["after"]["state"], "failed");
         let verify = app.get("/audit/verify", Some(&app.admin)).await.expect(200);
         assert_eq!(verify.body["ok"], true);
         assert!(verify.body["records"].as_i64().unwrap() >= 9);

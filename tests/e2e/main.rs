@@ -13,3 +13,4 @@ mod api_openapi;
 mod browser;
 mod cli;
 mod screen_cli;
+mod sealing;

@@ -26,6 +26,11 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// that tests can go over it cheaply.
 pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024;
 
+/// A fresh committee member identity (random).
+pub fn member_identity() -> sealbid_seal::keys::MemberIdentity {
+    sealbid_seal::keys::MemberIdentity::generate(&mut rand::rngs::OsRng)
+}
+
 /// Tests start on Monday 3 March 2025, 09:00 in China: a working day in a year the holiday table
 /// covers.
 pub fn start_time() -> DateTime<Utc> {
@@ -412,6 +417,16 @@ impl TestApp {
         })
     }
 
+    /// The test's temporary directory (the SQLite database and the blob store are in it).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self._dir.path().to_path_buf()
+    }
+
+    /// The PostgreSQL URL and schema of this test, when it runs on PostgreSQL.
+    pub fn pg_schema(&self) -> Option<(String, String)> {
+        self._pg.as_ref().map(|p| (p.url.clone(), p.schema.clone()))
+    }
+
     /// The directory of the server's blob store.
     pub fn blob_dir(&self) -> std::path::PathBuf {
         self._dir.path().join("blobs")
@@ -428,7 +443,41 @@ impl TestApp {
             .post("/tenders", Some(token), self.tender_body(code, days))
             .await
             .expect(201);
-        r.body["id"].as_str().unwrap().to_string()
+        let id = r.body["id"].as_str().unwrap().to_string();
+        // Every tender needs an opening committee before it can be published: two members with
+        // throwaway keys and the platform's seat, 2 of 3. Tests that open bids set their own.
+        self.set_committee(token, &id, 2, &[member_identity().recipient()], true)
+            .await;
+        id
+    }
+
+    /// Sets a tender's opening committee (as its tenderee): one seat per key, plus the
+    /// platform's seat when `platform` is set; always a second throwaway member so that t ≥ 2
+    /// holds for one key.
+    pub async fn set_committee(
+        &self,
+        token: &str,
+        tender: &str,
+        threshold: u8,
+        keys: &[sealbid_seal::keys::MemberRecipient],
+        platform: bool,
+    ) -> Value {
+        let mut seats: Vec<Value> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| json!({"name": format!("Member {}", i + 1), "role": "member", "recipient": k.to_string()}))
+            .collect();
+        if keys.len() < 2 && !platform {
+            seats.push(json!({"name": "Notary", "role": "notary", "recipient": member_identity().recipient().to_string()}));
+        }
+        self.put(
+            &format!("/tenders/{tender}/committee"),
+            Some(token),
+            json!({"threshold": threshold, "seats": seats, "platform_seat": platform}),
+        )
+        .await
+        .expect(200)
+        .body
     }
 
     /// What the store holds, as far as the API shows it to an admin: every tender (full JSON),

@@ -64,3 +64,7 @@ id_type!(
     /// A clarification question and its answer.
     QuestionId
 );
+id_type!(
+    /// A sealed bid (one submission; a replacement is a new bid).
+    BidId
+);

@@ -18,5 +18,5 @@ pub use calendar::WorkingCalendar;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credit_code::CreditCode;
 pub use division::DivisionCode;
-pub use ids::{AmendmentId, OrgId, QuestionId, TenderId, UserId};
+pub use ids::{AmendmentId, BidId, OrgId, QuestionId, TenderId, UserId};
 pub use money::Money;

@@ -1,7 +1,5 @@
 //! The scheduler: closes tenders whose bid deadline has passed. Runs on an interval, reads the
 //! time from the injected clock, and is idempotent (a tender already closed is left alone).
-use sealbid_domain::audit::AuditEvent;
-
 use crate::state::AppState;
 
 /// One pass: closes every published tender whose deadline is at or before now. Returns how many
@@ -10,18 +8,15 @@ pub async fn tick(state: &AppState) -> anyhow::Result<usize> {
     let now = state.now();
     let mut closed = 0;
     for tender in state.store.tenders_due_for_closing(now).await? {
-        let before = tender.clone();
-        let mut t = tender;
-        if t.close(now).is_err() {
-            continue;
-        }
-        let audit = AuditEvent::new(None, now, "tender.close", "tender", t.id)
-            .with_change(Some(&before), Some(&t));
-        match state.store.update_tender(&t, before.version, &audit).await {
-            Ok(()) => closed += 1,
+        // The closing entry (the bids that count) is logged with the tender's change.
+        match crate::sealing::close_tender(state, tender).await {
+            Ok(_) => closed += 1,
             // Someone else (another server) closed it first: fine.
-            Err(sealbid_store::StoreError::VersionConflict { .. }) => {}
-            Err(e) => return Err(e.into()),
+            Err(crate::error::AppError::Conflict {
+                code: "version_conflict",
+                ..
+            }) => {}
+            Err(e) => return Err(anyhow::anyhow!("closing a tender: {e}")),
         }
     }
     Ok(closed)

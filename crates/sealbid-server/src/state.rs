@@ -23,7 +23,12 @@ pub struct ServerSettings {
     /// Largest tender document an upload may carry, in bytes; uploads are streamed to the blob
     /// store and refused (413 `body_too_large`, nothing kept) once they pass it.
     pub max_document_bytes: u64,
+    /// Largest sealed envelope a bidder may upload, in bytes.
+    pub max_bid_bytes: u64,
 }
+
+/// The default [`ServerSettings::max_bid_bytes`]: 1 GiB.
+pub const DEFAULT_MAX_BID_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// The default [`ServerSettings::max_document_bytes`]: 200 MiB.
 pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 200 * 1024 * 1024;
@@ -36,6 +41,7 @@ impl Default for ServerSettings {
             scheduler_interval: std::time::Duration::from_secs(5),
             login_throttle: ThrottleLimits::default(),
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            max_bid_bytes: DEFAULT_MAX_BID_BYTES,
         }
     }
 }
@@ -71,6 +77,8 @@ pub struct Inner {
     /// Starts with `settings.login_throttle`; tests may change the limits with
     /// [`LoginThrottle::set_limits`].
     pub login_throttle: LoginThrottle,
+    /// The platform's signing key, log key, committee identity and bank secret.
+    pub sealing: crate::sealing::SealingKeys,
 }
 
 /// Cheap to clone; handlers receive it through axum's `State`.
@@ -92,7 +100,26 @@ impl AppState {
         calendar: Arc<WorkingCalendar>,
         settings: ServerSettings,
     ) -> AppState {
+        // Fresh keys for this process (tests); `sealbid serve` loads its own with `with_keys`.
+        let keys = crate::sealing::SealingKeys::generate(
+            crate::sealing::DEFAULT_LOG_ORIGIN,
+            &mut rand::rngs::OsRng,
+        )
+        .unwrap_or_else(|e| unreachable!("the default log origin is a valid key name: {e}"));
+        AppState::with_keys(store, blobs, clock, calendar, settings, keys)
+    }
+
+    /// As [`AppState::new`], with the platform's keys.
+    pub fn with_keys(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        calendar: Arc<WorkingCalendar>,
+        settings: ServerSettings,
+        sealing: crate::sealing::SealingKeys,
+    ) -> AppState {
         AppState(Arc::new(Inner {
+            sealing,
             login_throttle: LoginThrottle::new(settings.login_throttle.clone()),
             store,
             blobs,

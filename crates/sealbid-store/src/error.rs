@@ -19,6 +19,10 @@ pub enum StoreError {
     /// Someone else changed the row since it was read; nothing was written.
     #[error("the record was changed by someone else (expected version {expected}, found {found}); reload it and try again")]
     VersionConflict { expected: i64, found: i64 },
+    /// The request asks for something the stored data cannot answer (e.g. a log proof for a size
+    /// the log has not reached).
+    #[error("{0}")]
+    Invalid(String),
     /// The store is misconfigured (bad URL, schema name, path…).
     #[error("store configuration: {0}")]
     Config(String),
@@ -38,6 +42,7 @@ impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::NotFound => "not_found",
+            StoreError::Invalid(_) => "invalid",
             StoreError::Conflict(_) => "conflict",
             StoreError::VersionConflict { .. } => "version_conflict",
             StoreError::Config(_) => "store_config",
@@ -67,6 +72,43 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("amendments_pkey", "amendments.id", "amendment_id"),
     ("questions_pkey", "questions.id", "question_id"),
     ("audit_log_pkey", "audit_log.seq", "audit_seq"),
+    (
+        "tender_sealing_pkey",
+        "tender_sealing.tender_id",
+        "tender_sealing",
+    ),
+    ("log_entries_pkey", "log_entries.idx", "log_index"),
+    (
+        "log_nodes_pkey",
+        "log_nodes.level, log_nodes.idx",
+        "log_node",
+    ),
+    ("bids_pkey", "bids.id", "bid_id"),
+    (
+        "bids_manifest_digest_key",
+        "bids.manifest_digest",
+        "manifest_digest",
+    ),
+    (
+        "deposit_refs_pkey",
+        "deposit_refs.reference",
+        "deposit_reference",
+    ),
+    (
+        "deposit_refs_tender_bidder_key",
+        "deposit_refs.tender_id, deposit_refs.bidder_org",
+        "deposit_reference_bidder",
+    ),
+    (
+        "deposit_payments_pkey",
+        "deposit_payments.bank_txn_id",
+        "bank_transaction",
+    ),
+    (
+        "opening_actions_pkey",
+        "opening_actions.tender_id, opening_actions.member_index, opening_actions.kind",
+        "opening_action",
+    ),
 ];
 
 fn unique_name(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {

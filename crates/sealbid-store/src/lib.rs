@@ -24,6 +24,7 @@ mod error;
 pub mod postgres;
 #[cfg(test)]
 mod s3_tests;
+pub mod sealing;
 pub mod sql;
 pub mod sqlite;
 
@@ -32,11 +33,16 @@ use chrono::{DateTime, Utc};
 use sealbid_domain::audit::{AuditEvent, AuditRecord, BrokenLink};
 use sealbid_domain::org::{Hall, OrgKind, Organisation, User};
 use sealbid_domain::tender::{Amendment, Question, Tender, TenderState};
-use sealbid_domain::{DivisionCode, OrgId, QuestionId, TenderId, UserId};
+use sealbid_domain::{BidId, DivisionCode, OrgId, QuestionId, TenderId, UserId};
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
 pub use postgres::PgStore;
+pub use sealing::{
+    Appended, Bid, BidChange, BidStatus, BidWithdrawal, Closing, CommitteeSeat, DepositPayment,
+    DepositRef, LogAppend, LogEntry, Opened, OpeningAction, SealWrite, StoredEnvelope,
+    TenderSealing,
+};
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -185,6 +191,50 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditEvent,
     ) -> Result<()>;
     async fn list_questions(&self, tender: TenderId) -> Result<Vec<Question>>;
+
+    // Sealing (see `sealing`): one transactional write for the whole flow, and the reads.
+    /// Applies `w` in one transaction and returns the log append's result (if it had one). A
+    /// stale tender or sealing version is `VersionConflict`; a bid whose manifest digest is
+    /// already stored is `Conflict("manifest_digest")`; withdrawing a bid that is not active is
+    /// `Conflict("bid_not_active")`.
+    async fn seal_write(&self, w: SealWrite<'_>) -> Result<Option<Appended>>;
+    async fn get_sealing(&self, tender: TenderId) -> Result<Option<TenderSealing>>;
+    async fn get_bid(&self, id: BidId) -> Result<Option<Bid>>;
+    /// Every bid of a tender (all statuses), in log order.
+    async fn list_bids(&self, tender: TenderId) -> Result<Vec<Bid>>;
+    /// How many bids of the tender are active.
+    async fn count_active_bids(&self, tender: TenderId) -> Result<u64>;
+    /// The number of entries in the log.
+    async fn log_size(&self) -> Result<u64>;
+    async fn log_entry(&self, index: u64) -> Result<Option<LogEntry>>;
+    /// Entries `[start, end)` (clamped to the log), in order.
+    async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<LogEntry>>;
+    /// The tree hash of the first `size` entries.
+    async fn log_root(&self, size: u64) -> Result<[u8; 32]>;
+    async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>>;
+    async fn log_consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<[u8; 32]>>;
+    /// The deposit reference of (tender, bidder), creating it as `candidate` when there is none.
+    async fn deposit_reference(
+        &self,
+        tender: TenderId,
+        bidder: OrgId,
+        candidate: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<DepositRef>;
+    async fn find_deposit_reference(&self, reference: &str) -> Result<Option<DepositRef>>;
+    /// Records a payment; idempotent on the bank's transaction id: a repeat returns the stored
+    /// payment and `false`.
+    async fn record_deposit_payment(
+        &self,
+        payment: &DepositPayment,
+        audit: &AuditEvent,
+    ) -> Result<(DepositPayment, bool)>;
+    async fn list_deposit_payments(&self, tender: TenderId) -> Result<Vec<DepositPayment>>;
+    /// A member's commitment or reveal; a second one of the same kind is
+    /// `Conflict("opening_action")`.
+    async fn add_opening_action(&self, action: &OpeningAction, audit: &AuditEvent) -> Result<()>;
+    async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<OpeningAction>>;
 
     // Audit
     /// Appends an event on its own (for changes with no other row to write).

@@ -255,6 +255,8 @@ macro_rules! in_tx {
     }};
 }
 
+mod sealing;
+
 fn query(sql: &str, params: Vec<Param>, cols: &'static [Ty]) -> Query {
     Query {
         sql: sql.to_string(),
@@ -532,6 +534,74 @@ fn tender_params(t: &Tender) -> Result<Vec<Param>> {
 impl<B: Backend> Store for SqlStore<B> {
     fn backend(&self) -> &'static str {
         B::NAME
+    }
+
+    async fn seal_write(&self, w: crate::SealWrite<'_>) -> Result<Option<crate::Appended>> {
+        self.seal_write_impl(w).await
+    }
+    async fn get_sealing(&self, tender: TenderId) -> Result<Option<crate::TenderSealing>> {
+        self.get_sealing_impl(tender).await
+    }
+    async fn get_bid(&self, id: sealbid_domain::BidId) -> Result<Option<crate::Bid>> {
+        self.get_bid_impl(id).await
+    }
+    async fn list_bids(&self, tender: TenderId) -> Result<Vec<crate::Bid>> {
+        self.list_bids_impl(tender).await
+    }
+    async fn count_active_bids(&self, tender: TenderId) -> Result<u64> {
+        self.count_active_bids_impl(tender).await
+    }
+    async fn log_size(&self) -> Result<u64> {
+        self.log_size_impl().await
+    }
+    async fn log_entry(&self, index: u64) -> Result<Option<crate::LogEntry>> {
+        self.log_entry_impl(index).await
+    }
+    async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<crate::LogEntry>> {
+        self.log_entries_impl(start, end).await
+    }
+    async fn log_root(&self, size: u64) -> Result<[u8; 32]> {
+        self.log_root_impl(size).await
+    }
+    async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>> {
+        self.log_inclusion_proof_impl(index, size).await
+    }
+    async fn log_consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<[u8; 32]>> {
+        self.log_consistency_proof_impl(old_size, new_size).await
+    }
+    async fn deposit_reference(
+        &self,
+        tender: TenderId,
+        bidder: OrgId,
+        candidate: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<crate::DepositRef> {
+        self.deposit_reference_impl(tender, bidder, candidate, at, audit)
+            .await
+    }
+    async fn find_deposit_reference(&self, reference: &str) -> Result<Option<crate::DepositRef>> {
+        self.find_deposit_reference_impl(reference).await
+    }
+    async fn record_deposit_payment(
+        &self,
+        payment: &crate::DepositPayment,
+        audit: &AuditEvent,
+    ) -> Result<(crate::DepositPayment, bool)> {
+        self.record_deposit_payment_impl(payment, audit).await
+    }
+    async fn list_deposit_payments(&self, tender: TenderId) -> Result<Vec<crate::DepositPayment>> {
+        self.list_deposit_payments_impl(tender).await
+    }
+    async fn add_opening_action(
+        &self,
+        action: &crate::OpeningAction,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.add_opening_action_impl(action, audit).await
+    }
+    async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<crate::OpeningAction>> {
+        self.list_opening_actions_impl(tender).await
     }
 
     async fn upsert_hall(&self, hall: &Hall, audit: &AuditEvent) -> Result<()> {

@@ -30,7 +30,10 @@ mod audit;
 mod clarify;
 pub mod documents;
 pub mod dto;
+pub mod sealing;
 mod tenders;
+
+pub(crate) use tenders::load as load_tender;
 
 /// A JSON body whose rejections (syntax, unknown field, size, content type) are `AppError`s.
 #[derive(FromRequest)]
@@ -175,6 +178,27 @@ endpoints! {
     documents::upload_document / __path_upload_document with DefaultBodyLimit::disable(),
     documents::withdraw_document / __path_withdraw_document,
     documents::download_document / __path_download_document,
+    sealing::get_committee / __path_get_committee,
+    sealing::set_committee / __path_set_committee,
+    sealing::register_key / __path_register_key,
+    sealing::deposit_reference / __path_deposit_reference,
+    // Envelopes stream through their own limit (`ServerSettings::max_bid_bytes`).
+    sealing::upload_envelope / __path_upload_envelope with DefaultBodyLimit::disable(),
+    sealing::download_envelope / __path_download_envelope,
+    sealing::submit_bid / __path_submit_bid,
+    sealing::withdraw_bid / __path_withdraw_bid,
+    sealing::count_bids / __path_count_bids,
+    sealing::my_bids / __path_my_bids,
+    sealing::bank_deposit / __path_bank_deposit,
+    sealing::opening_envelopes / __path_opening_envelopes,
+    sealing::opening_commit / __path_opening_commit,
+    sealing::opening_reveal / __path_opening_reveal,
+    sealing::opening_finish / __path_opening_finish,
+    sealing::opening_record / __path_opening_record,
+    sealing::log_key / __path_log_key,
+    sealing::log_checkpoint / __path_log_checkpoint,
+    sealing::log_entries / __path_log_entries,
+    sealing::log_proof / __path_log_proof,
     audit::tender_audit / __path_tender_audit,
     audit::verify_audit / __path_verify_audit,
     self::openapi_json / __path_openapi_json,

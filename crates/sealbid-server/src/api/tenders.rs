@@ -361,7 +361,16 @@ pub async fn approve_tender(
     policy::ensure_reviewer(&user.user, &before)?;
     let mut t = before.clone();
     t.approve(state.now(), &state.rules)?;
-    save(&state, &user, "tender.publish", &before, &t).await?;
+    // Publication logs the signed sealing policy with the tender's change.
+    let audit = AuditEvent::new(
+        Some(user.user.id),
+        state.now(),
+        "tender.publish",
+        "tender",
+        t.id,
+    )
+    .with_change(Some(&before), Some(&t));
+    crate::sealing::publish(&state, &before, &t, &audit).await?;
     Ok(AppJson(t.into()))
 }
 

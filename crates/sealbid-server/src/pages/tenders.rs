@@ -744,7 +744,26 @@ async fn transition(
         Ok(()) => {
             let audit = AuditEvent::new(Some(user.user.id), now, action, "tender", t.id)
                 .with_change(Some(&before), Some(&t));
-            match state.store.update_tender(&t, before.version, &audit).await {
+            let saved = if action == "tender.publish" {
+                // Publication logs the signed sealing policy with the tender's change.
+                match crate::sealing::publish(state, &before, &t, &audit).await {
+                    Ok(()) => Ok(()),
+                    Err(AppError::Conflict {
+                        code: "version_conflict",
+                        ..
+                    }) => Err(StoreError::VersionConflict {
+                        expected: before.version,
+                        found: before.version,
+                    }),
+                    Err(e) => {
+                        return detail_response(state, Some(&user), &before, refused(e, &before).0)
+                            .await
+                    }
+                }
+            } else {
+                state.store.update_tender(&t, before.version, &audit).await
+            };
+            match saved {
                 Ok(()) => Ok(()),
                 Err(e @ StoreError::VersionConflict { .. }) => {
                     // Show the tender as it is now, with the conflict explained — if the user

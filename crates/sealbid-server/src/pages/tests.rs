@@ -26,6 +26,7 @@ fn start() -> DateTime<Utc> {
 }
 
 struct Fixture {
+    state: AppState,
     app: Router,
     clock: ManualClock,
     _dir: tempfile::TempDir,
@@ -114,7 +115,8 @@ async fn fixture() -> Fixture {
     add_user(&state, "bidder", vec![Role::Bidder], Some(bidder_org)).await;
     add_user(&state, "officer", vec![Role::CentreOfficer], None).await;
     Fixture {
-        app: crate::router(state),
+        app: crate::router(state.clone()),
+        state,
         clock,
         _dir: dir,
     }
@@ -247,6 +249,42 @@ async fn create_draft(f: &Fixture, cookie: &str, code: &str) -> String {
         .strip_prefix("/tenders/")
         .and_then(|r| r.strip_suffix("?done=created"))
         .unwrap_or_else(|| panic!("unexpected redirect {}", p.location));
+    // An opening committee (one member and the platform, 2 of 2), so the tender can be published.
+    let tender_id = sealbid_domain::TenderId::parse(id).unwrap();
+    let member = sealbid_seal::keys::MemberIdentity::generate(&mut rand::rngs::OsRng);
+    let seat = |index: u8, platform: bool, recipient: String| sealbid_store::CommitteeSeat {
+        index,
+        name: format!("Seat {index}"),
+        role: "member".into(),
+        user_id: None,
+        platform,
+        recipient: Some(recipient),
+    };
+    let sealing = sealbid_store::TenderSealing {
+        tender_id,
+        version: 1,
+        threshold: 2,
+        seats: vec![
+            seat(1, false, member.recipient().to_string()),
+            seat(2, true, f.state.sealing.identity.recipient().to_string()),
+        ],
+        policy: None,
+        policy_index: None,
+        closing: None,
+        opened: None,
+    };
+    let audit = AuditEvent::new(None, start(), "tender.committee", "tender", tender_id);
+    f.state
+        .store
+        .seal_write(sealbid_store::SealWrite {
+            tender: None,
+            sealing: Some((&sealing, 0)),
+            bid: None,
+            log: None,
+            audit: &audit,
+        })
+        .await
+        .unwrap();
     id.to_string()
 }
 
