@@ -60,6 +60,7 @@ CREATE TABLE bids (
     CONSTRAINT bids_bidder_org_fkey FOREIGN KEY (bidder_org) REFERENCES orgs (id)
 );
 CREATE INDEX bids_tender_idx ON bids (tender_id, status, log_index);
+CREATE INDEX bids_bidder_idx ON bids (tender_id, bidder_org, log_index);
 
 -- A bid's random deposit reference (virtual sub-account), one per tender and bidder.
 CREATE TABLE deposit_refs (

@@ -223,11 +223,9 @@ e2e_test! {
                 "tender.edit",
                 "tender.submit",
                 "tender.publish",
-                "tender.policy_logged",
                 "tender.clarify",
                 "tender.amend",
                 "tender.close",
-                "tender.closing_checkpoint",
             ]
         );
         let close = trail

@@ -38,6 +38,44 @@ impl EnvelopeDigest {
     }
 }
 
+/// A reader that hashes and counts what passes through it: open a stored ciphertext through it to
+/// check its digest against the manifest in the same pass.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// Reads what is left (so the digest covers the whole stream) and returns the digest.
+    pub fn finish(mut self) -> io::Result<EnvelopeDigest> {
+        io::copy(&mut self, &mut io::sink())?;
+        Ok(EnvelopeDigest {
+            sha256: self.hasher.finalize().into(),
+            size: self.size,
+        })
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(b) = buf.get(..n) {
+            self.hasher.update(b);
+        }
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
 /// A writer that hashes and counts what goes through it.
 struct HashingWriter<W> {
     inner: W,

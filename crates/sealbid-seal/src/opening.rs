@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checkpoint::SignedCheckpoint;
 use crate::entry::{ClosingEntry, LogEntryBody};
-use crate::envelope::open_envelope;
+use crate::envelope::{open_envelope, HashingReader};
 use crate::error::SealError;
 use crate::merkle;
 use crate::note::NoteVerifier;
@@ -153,24 +153,6 @@ pub struct OpeningReport {
 /// Supplies a ciphertext by its hex SHA-256 (`None`: not available).
 pub type Fetch<'a> = dyn FnMut(&str) -> Result<Option<Box<dyn Read>>, SealError> + 'a;
 
-/// A reader that hashes what passes through it.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(b) = buf.get(..n) {
-            self.hasher.update(b);
-        }
-        self.size += n as u64;
-        Ok(n)
-    }
-}
-
 /// Decrypts one envelope with its published key, checking the ciphertext's hash and size on the
 /// way; returns the plaintext (envelopes with a published key are small: price and payer).
 fn decrypt_checked(
@@ -191,23 +173,20 @@ fn decrypt_checked(
             .push(format!("{path} ({})", env.sha256));
         return Ok(None);
     };
-    let mut hashing = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-        size: 0,
-    };
+    let mut hashing = HashingReader::new(reader);
     let mut plain = Vec::new();
     let opened = open_envelope(&key, &mut hashing, &mut plain);
-    // Drain what the decryptor did not read, so the hash covers the whole file.
-    let _ = std::io::copy(&mut hashing, &mut std::io::sink());
-    let sha = hex::encode(hashing.hasher.finalize());
-    if sha != env.sha256 || hashing.size != env.size {
+    let digest = hashing
+        .finish()
+        .map_err(|e| fail(path, "io", format!("cannot read the ciphertext: {e}")))?;
+    let sha = digest.sha256_hex();
+    if sha != env.sha256 || digest.size != env.size {
         return Err(fail(
             path,
             "ciphertext_mismatch",
             format!(
                 "the ciphertext has SHA-256 {sha} and {} bytes; the record says {} and {} bytes",
-                hashing.size, env.sha256, env.size
+                digest.size, env.sha256, env.size
             ),
         ));
     }

@@ -3,7 +3,7 @@
 //! from the bank, and the opening ceremony. The cryptography is `sealbid_seal`'s; this module
 //! decides who may do what and when, and writes every change with its log entry and audit record
 //! in one store transaction.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use sealbid_domain::org::User;
 use sealbid_domain::tender::{Tender, TenderError, TenderState};
 use sealbid_domain::{BidId, OrgId, TenderId};
 use sealbid_seal::entry::{ClosingEntry, LogEntryBody};
-use sealbid_seal::envelope::{open_envelope, seal_envelope};
+use sealbid_seal::envelope::{open_envelope, seal_envelope, HashingReader};
 use sealbid_seal::keys::{MemberIdentity, MemberRecipient, SigningKey};
 use sealbid_seal::manifest::{SignedManifest, Withdrawal};
 use sealbid_seal::note::{NoteSigner, NoteVerifier};
@@ -242,13 +242,6 @@ pub async fn set_committee(
             "invalid_threshold",
             "threshold",
             format!("the threshold must be at least 2 and at most the number of seats ({n})"),
-        ));
-    }
-    if platform_seat && threshold < 2 {
-        return Err(AppError::invalid(
-            "invalid_threshold",
-            "threshold",
-            "the platform alone must never reach the threshold",
         ));
     }
     let mut out = Vec::new();
@@ -486,7 +479,8 @@ pub async fn publish(
     next.version += 1;
     next.policy =
         Some(String::from_utf8(signed.to_json_bytes().map_err(internal)?).map_err(internal)?);
-    let appended = state
+    // The store records the policy's log index in the sealing document in the same write.
+    state
         .store
         .seal_write(SealWrite {
             tender: Some((after, before.version)),
@@ -503,32 +497,6 @@ pub async fn publish(
             audit,
         })
         .await?;
-    // Record where the policy is in the log (a second, small write; the policy itself is already
-    // logged and fixed).
-    if let Some(app) = appended {
-        if let Some(mut s) = state.store.get_sealing(after.id).await? {
-            let v = s.version;
-            s.version += 1;
-            s.policy_index = Some(app.index);
-            let audit = AuditEvent::new(
-                None,
-                state.now(),
-                "tender.policy_logged",
-                "tender",
-                after.id,
-            );
-            state
-                .store
-                .seal_write(SealWrite {
-                    tender: None,
-                    sealing: Some((&s, v)),
-                    bid: None,
-                    log: None,
-                    audit: &audit,
-                })
-                .await?;
-        }
-    }
     Ok(())
 }
 
@@ -716,7 +684,7 @@ pub fn ensure_bidding_open(t: &Tender, now: DateTime<Utc>) -> AppResult<()> {
 }
 
 /// Reads the age header at the start of a stored envelope.
-async fn stored_header(state: &AppState, key: &str) -> AppResult<Option<HeaderInfo>> {
+pub(crate) async fn stored_header(state: &AppState, key: &str) -> AppResult<Option<HeaderInfo>> {
     let mut stream = match state.blobs.get_stream(key).await {
         Ok(s) => s,
         Err(sealbid_store::BlobError::NotFound(_)) => return Ok(None),
@@ -803,8 +771,8 @@ pub async fn submit_bid(
         ));
     }
     // One key per bidder and tender: a later bid must be signed by the key of the first.
-    let earlier = state.store.list_bids(tender.id).await?;
-    if let Some(first) = earlier.iter().find(|b| b.bidder_org == org) {
+    let earlier = state.store.list_bids_of(tender.id, org).await?;
+    if let Some(first) = earlier.first() {
         let first: SignedManifest =
             Signed::from_json_bytes(first.manifest.as_bytes()).map_err(internal)?;
         if first.key != signed.key {
@@ -931,10 +899,10 @@ pub async fn withdraw_bid(
             "the withdrawal names another tender or bidder",
         ));
     }
-    let bids = state.store.list_bids(tender.id).await?;
+    let bids = state.store.list_bids_of(tender.id, org).await?;
     let Some(bid) = bids
         .iter()
-        .find(|b| b.bidder_org == org && b.manifest_digest == w.withdrawn_manifest)
+        .find(|b| b.manifest_digest == w.withdrawn_manifest)
     else {
         return Err(AppError::NotFound("bid"));
     };
@@ -1060,14 +1028,14 @@ pub async fn close_tender(state: &AppState, tender: Tender) -> AppResult<bool> {
     .map_err(internal)?;
     let mut next = sealing.clone();
     next.version += 1;
-    // Filled in below from the append (a placeholder keeps the write atomic).
+    // The store fills in the closing entry's index and checkpoint in the same write.
     next.closing = Some(Closing {
         at: now,
         log_index: 0,
         checkpoint: String::new(),
         bids: count,
     });
-    let appended = state
+    state
         .store
         .seal_write(SealWrite {
             tender: Some((&t, before.version)),
@@ -1082,26 +1050,6 @@ pub async fn close_tender(state: &AppState, tender: Tender) -> AppResult<bool> {
                 closing: true,
             }),
             audit: &audit,
-        })
-        .await?
-        .ok_or_else(|| internal("the log append returned nothing"))?;
-    let mut done = next.clone();
-    done.version += 1;
-    done.closing = Some(Closing {
-        at: now,
-        log_index: appended.index,
-        checkpoint: appended.checkpoint,
-        bids: count,
-    });
-    let audit2 = AuditEvent::new(None, now, "tender.closing_checkpoint", "tender", t.id);
-    state
-        .store
-        .seal_write(SealWrite {
-            tender: None,
-            sealing: Some((&done, next.version)),
-            bid: None,
-            log: None,
-            audit: &audit2,
         })
         .await?;
     Ok(true)
@@ -1348,28 +1296,19 @@ pub async fn reveal(
     Ok(None)
 }
 
-/// Reads a stored blob through a blocking reader (for the synchronous decryptor).
-async fn blob_reader(state: &AppState, key: &str) -> AppResult<Box<dyn std::io::Read + Send>> {
-    let stream = state.blobs.get_stream(key).await.map_err(internal)?;
+/// Reads a stored blob through a blocking reader, from a blocking-pool thread (the synchronous
+/// decryptor streams it; nothing is held whole).
+fn blob_reader_blocking(
+    blobs: &Arc<dyn sealbid_store::BlobStore>,
+    rt: &tokio::runtime::Handle,
+    key: &str,
+) -> Option<Box<dyn std::io::Read + Send>> {
+    let stream = rt.block_on(blobs.get_stream(key)).ok()?;
     let reader = tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other));
-    Ok(Box::new(tokio_util::io::SyncIoBridge::new(reader)))
-}
-
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<R: std::io::Read> std::io::Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(b) = buf.get(..n) {
-            self.hasher.update(b);
-        }
-        self.size += n as u64;
-        Ok(n)
-    }
+    Some(Box::new(tokio_util::io::SyncIoBridge::new_with_handle(
+        reader,
+        rt.clone(),
+    )))
 }
 
 /// The outcome of opening one envelope.
@@ -1379,49 +1318,59 @@ struct EnvelopeOpened {
     error: Option<(String, String)>,
 }
 
-/// Opens one envelope: recovers its file key from the valid share keys, streams the ciphertext
-/// through the decryptor while hashing it, and checks hash and size against the manifest.
+impl EnvelopeOpened {
+    fn failed(code: &str, reason: impl Into<String>) -> EnvelopeOpened {
+        EnvelopeOpened {
+            file_key: None,
+            plaintext: None,
+            error: Some((code.to_string(), reason.into())),
+        }
+    }
+}
+
+/// The platform's own seat, if it has one: it adds its share key to every envelope it opens.
+#[derive(Clone)]
+struct PlatformSeat {
+    identity: MemberIdentity,
+    seat: u8,
+}
+
+/// Opens one envelope in a single pass over the ciphertext: parses the header, adds the
+/// platform's share key, keeps the revealed keys that open their stanzas, recovers the file key,
+/// decrypts (age checks the header MAC and every chunk) while hashing, and checks hash and size
+/// against the manifest.
 fn open_one(
     reader: Box<dyn std::io::Read + Send>,
-    expected_sha: &str,
-    expected_size: u64,
-    keys: &[ShareKey],
+    expected: (&str, u64),
+    ctx: &ShareContext,
+    revealed: &[ShareKey],
+    platform: Option<&PlatformSeat>,
     keep_plaintext: bool,
 ) -> EnvelopeOpened {
-    let mut hr = HashingReader {
-        inner: reader,
-        hasher: Sha256::new(),
-        size: 0,
+    let (expected_sha, expected_size) = expected;
+    let mut hashing = HashingReader::new(reader);
+    // Buffered so that the header bytes read here are read again by the decryptor.
+    let mut buf = std::io::BufReader::with_capacity(MAX_HEADER_BYTES, &mut hashing);
+    let header = match std::io::BufRead::fill_buf(&mut buf) {
+        Ok(b) => match read_header(b) {
+            Ok(h) => h,
+            Err(e) => return EnvelopeOpened::failed(e.code(), e.to_string()),
+        },
+        Err(e) => return EnvelopeOpened::failed("ciphertext_missing", e.to_string()),
     };
-    // The header first (buffered: the decryptor needs the same bytes).
-    let mut buf = std::io::BufReader::with_capacity(MAX_HEADER_BYTES, &mut hr);
-    let header = match std::io::BufRead::fill_buf(&mut buf)
-        .map_err(|e| e.to_string())
-        .and_then(|b| read_header(b).map_err(|e| e.to_string()))
-    {
-        Ok(h) => h,
-        Err(e) => {
-            return EnvelopeOpened {
-                file_key: None,
-                plaintext: None,
-                error: Some(("bad_header".into(), e)),
-            }
-        }
-    };
-    let valid: Vec<ShareKey> = keys
+    let mut keys: Vec<ShareKey> = revealed
         .iter()
         .filter(|k| open_share(&header, k).is_ok())
         .cloned()
         .collect();
-    let key = match recover_file_key(&header, &valid) {
-        Ok(k) => k,
-        Err(e) => {
-            return EnvelopeOpened {
-                file_key: None,
-                plaintext: None,
-                error: Some((e.code().to_string(), e.to_string())),
-            }
+    if let Some(p) = platform {
+        if let Ok(k) = member_share_key_at(&p.identity, &header, ctx, p.seat) {
+            keys.push(k);
         }
+    }
+    let key = match recover_file_key(&header, &keys) {
+        Ok(k) => k,
+        Err(e) => return EnvelopeOpened::failed(e.code(), e.to_string()),
     };
     let mut plain = Vec::new();
     let opened = if keep_plaintext {
@@ -1429,18 +1378,25 @@ fn open_one(
     } else {
         open_envelope(&key, &mut buf, &mut std::io::sink())
     };
-    let _ = std::io::copy(&mut buf, &mut std::io::sink());
+    let rest = std::io::copy(&mut buf, &mut std::io::sink());
     drop(buf);
-    let sha = hex::encode(hr.hasher.finalize());
-    if sha != expected_sha || hr.size != expected_size {
-        return EnvelopeOpened {
-            file_key: Some(key),
-            plaintext: None,
-            error: Some((
-                "ciphertext_altered".into(),
-                format!("the stored ciphertext (SHA-256 {sha}, {} bytes) is not the one the bidder signed ({expected_sha}, {expected_size} bytes)", hr.size),
-            )),
-        };
+    let digest = match (rest, hashing.finish()) {
+        (Ok(_), Ok(d)) => d,
+        (Err(e), _) | (_, Err(e)) => {
+            return EnvelopeOpened::failed("ciphertext_missing", e.to_string());
+        }
+    };
+    let sha = digest.sha256_hex();
+    if sha != expected_sha || digest.size != expected_size {
+        let mut out = EnvelopeOpened::failed(
+            "ciphertext_altered",
+            format!(
+                "the stored ciphertext (SHA-256 {sha}, {} bytes) is not the one the bidder signed ({expected_sha}, {expected_size} bytes)",
+                digest.size
+            ),
+        );
+        out.file_key = Some(key);
+        return out;
     }
     match opened {
         Ok(_) => EnvelopeOpened {
@@ -1448,11 +1404,11 @@ fn open_one(
             plaintext: keep_plaintext.then_some(plain),
             error: None,
         },
-        Err(e) => EnvelopeOpened {
-            file_key: Some(key),
-            plaintext: None,
-            error: Some((e.code().to_string(), e.to_string())),
-        },
+        Err(e) => {
+            let mut out = EnvelopeOpened::failed(e.code(), e.to_string());
+            out.file_key = Some(key);
+            out
+        }
     }
 }
 
@@ -1467,9 +1423,8 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
         .closing
         .clone()
         .ok_or_else(|| internal("closed without closing"))?;
-    let policy = policy_of(&s)?;
     let actions = state.store.list_opening_actions(t.id).await?;
-    // Share keys per envelope hash, from the reveals.
+    // Share keys per envelope hash, from the reveals (each already checked at reveal time).
     let mut by_env: HashMap<String, Vec<ShareKey>> = HashMap::new();
     let mut revealed_by = Vec::new();
     for a in actions.iter().filter(|a| a.kind == "reveal") {
@@ -1484,9 +1439,12 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
             }
         }
     }
-    let platform_seat = s.seats.iter().find(|x| x.platform).map(|x| x.index);
-    if let Some(p) = platform_seat {
-        revealed_by.push(p);
+    let platform = s.seats.iter().find(|x| x.platform).map(|x| PlatformSeat {
+        identity: state.sealing.identity.clone(),
+        seat: x.index,
+    });
+    if let Some(p) = &platform {
+        revealed_by.push(p.seat);
     }
     revealed_by.sort_unstable();
     if revealed_by.len() < usize::from(s.threshold) {
@@ -1510,46 +1468,42 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
             _ => return Err(internal("the closing index holds another entry")),
         };
     let closing_size = closing.log_index + 1;
-    let bids: BTreeMap<String, Bid> = state
+    let mut bids: HashMap<String, Bid> = state
         .store
         .list_bids(t.id)
         .await?
         .into_iter()
         .map(|b| (b.manifest_digest.clone(), b))
         .collect();
-    let payments = state.store.list_deposit_payments(t.id).await?;
+    let mut payments: HashMap<String, Vec<DepositPayment>> = HashMap::new();
+    for d in state.store.list_deposit_payments(t.id).await? {
+        payments.entry(d.reference.clone()).or_default().push(d);
+    }
     let required = t.terms.bid_deposit.amount();
     let tender_id = t.id.to_string();
-    let mut opened_bids = Vec::new();
-    // Open bids concurrently on the blocking pool (CPU-bound decryption).
-    let mut tasks = tokio::task::JoinSet::new();
-    let platform_identity = Arc::new(state.sealing.identity.to_secret_string().to_string());
-    for (pos, digest) in closing_body.bids.iter().enumerate() {
+    // Gather what each bid needs (log entry, proof, keys) first, then open the bids in parallel
+    // on the blocking pool, at most one per core: decryption is CPU-bound.
+    let mut inputs = Vec::new();
+    for digest in &closing_body.bids {
         let bid = bids
-            .get(digest)
-            .cloned()
+            .remove(digest)
             .ok_or_else(|| internal("a closed bid is missing"))?;
-        let mut envs = Vec::new();
-        for e in &bid.envelopes {
-            let reader = blob_reader(state, &e.blob_key).await;
-            envs.push((e.clone(), reader.ok()));
-        }
-        let deps: Vec<(DepositPayment, Option<Box<dyn std::io::Read + Send>>)> = {
-            let mut v = Vec::new();
-            for d in payments
-                .iter()
-                .filter(|d| bid_deposit_ref(&bid) == Some(d.reference.clone()))
-            {
-                v.push((
-                    d.clone(),
-                    blob_reader(state, &d.envelope.blob_key).await.ok(),
-                ));
+        let reference =
+            Signed::<sealbid_seal::manifest::Manifest>::from_json_bytes(bid.manifest.as_bytes())
+                .map(|m| m.body.deposit_reference)
+                .unwrap_or_default();
+        let mut keys = HashMap::new();
+        let deposits = payments.get(&reference).cloned().unwrap_or_default();
+        for sha in bid
+            .envelopes
+            .iter()
+            .map(|e| &e.sha256)
+            .chain(deposits.iter().map(|d| &d.envelope.sha256))
+        {
+            if let Some(k) = by_env.get(sha) {
+                keys.insert(sha.clone(), k.clone());
             }
-            v
-        };
-        let keys = by_env.clone();
-        let platform_identity = platform_identity.clone();
-        let tender_id = tender_id.clone();
+        }
         let proof = state
             .store
             .log_inclusion_proof(bid.log_index, closing_size)
@@ -1558,33 +1512,46 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
             .store
             .log_entry(bid.log_index)
             .await?
-            .ok_or_else(|| internal("bid entry missing"))?;
+            .ok_or_else(|| internal("bid entry missing"))?
+            .entry;
         let org_name = state
             .store
             .get_org(bid.bidder_org)
             .await?
             .map(|o| o.name)
             .unwrap_or_default();
-        tasks.spawn_blocking(move || {
-            let r = open_bid(OpenBidInput {
-                bid,
-                envs,
-                deps,
-                keys,
-                platform_identity: &platform_identity,
-                platform_seat,
-                tender_id: &tender_id,
-                required,
-                proof: hashes_to_hex(&proof),
-                entry: entry.entry,
-                org_name,
-            });
-            (pos, r)
+        inputs.push(OpenBidInput {
+            bid,
+            reference,
+            deposits,
+            keys,
+            proof: hashes_to_hex(&proof),
+            entry,
+            org_name,
         });
     }
+    let shared = Arc::new(OpenShared {
+        blobs: state.blobs.clone(),
+        rt: tokio::runtime::Handle::current(),
+        platform,
+        tender_id: tender_id.clone(),
+        required,
+    });
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallel));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (pos, input) in inputs.into_iter().enumerate() {
+        let permit = permits.clone().acquire_owned().await.map_err(internal)?;
+        let shared = shared.clone();
+        tasks.spawn_blocking(move || {
+            let opened = open_bid(&shared, input);
+            drop(permit);
+            (pos, opened)
+        });
+    }
+    let mut opened_bids = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        let (pos, bid) = done.map_err(internal)?;
-        opened_bids.push((pos, bid));
+        opened_bids.push(done.map_err(internal)?);
     }
     opened_bids.sort_by_key(|(p, _)| *p);
     let closing_proof = state
@@ -1594,7 +1561,7 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
     let now = state.now();
     let record = OpeningRecord {
         version: 1,
-        tender: tender_id.clone(),
+        tender: tender_id,
         tender_code: t.code.as_str().to_string(),
         opening_time: t.terms.opening_time,
         opened_at: now,
@@ -1607,7 +1574,6 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
         closing_checkpoint: closing.checkpoint.clone(),
         bids: opened_bids.into_iter().map(|(_, b)| b).collect(),
     };
-    let _ = policy;
     let signed = Signed::sign(record, &state.sealing.signing).map_err(internal)?;
     let valid = signed
         .body
@@ -1625,6 +1591,7 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
     .map_err(internal)?;
     let before = t.clone();
     let mut after = t.clone();
+    // The tender had enough bids at the closing; invalid bids are the evaluation's business.
     after.open(
         now,
         u32::try_from(valid)
@@ -1634,17 +1601,16 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
     )?;
     let mut next = s.clone();
     next.version += 1;
-    let record_text =
-        String::from_utf8(signed.to_json_bytes().map_err(internal)?).map_err(internal)?;
+    // The store fills in the record's log index and checkpoint in the same write.
     next.opened = Some(Opened {
         at: now,
         log_index: 0,
         checkpoint: String::new(),
-        record: record_text.clone(),
+        record: String::from_utf8(signed.to_json_bytes().map_err(internal)?).map_err(internal)?,
     });
     let audit = AuditEvent::new(None, now, "tender.open", "tender", t.id)
         .with_change(Some(&before), Some(&after));
-    let appended = state
+    state
         .store
         .seal_write(SealWrite {
             tender: Some((&after, before.version)),
@@ -1660,146 +1626,76 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
             }),
             audit: &audit,
         })
-        .await?
-        .ok_or_else(|| internal("the log append returned nothing"))?;
-    let mut done = next.clone();
-    done.version += 1;
-    done.opened = Some(Opened {
-        at: now,
-        log_index: appended.index,
-        checkpoint: appended.checkpoint,
-        record: record_text,
-    });
-    let audit2 = AuditEvent::new(None, now, "tender.opening_logged", "tender", t.id);
-    state
-        .store
-        .seal_write(SealWrite {
-            tender: None,
-            sealing: Some((&done, next.version)),
-            bid: None,
-            log: None,
-            audit: &audit2,
-        })
         .await?;
     Ok(signed)
 }
 
-fn bid_deposit_ref(bid: &Bid) -> Option<String> {
-    Signed::<sealbid_seal::manifest::Manifest>::from_json_bytes(bid.manifest.as_bytes())
-        .ok()
-        .map(|m| m.body.deposit_reference)
+/// What every bid's opening shares.
+struct OpenShared {
+    blobs: Arc<dyn sealbid_store::BlobStore>,
+    rt: tokio::runtime::Handle,
+    platform: Option<PlatformSeat>,
+    tender_id: String,
+    required: Decimal,
 }
 
-struct OpenBidInput<'a> {
+/// One bid to open, with the share keys of its envelopes and its deposits.
+struct OpenBidInput {
     bid: Bid,
-    envs: Vec<(StoredEnvelope, Option<Box<dyn std::io::Read + Send>>)>,
-    deps: Vec<(DepositPayment, Option<Box<dyn std::io::Read + Send>>)>,
+    reference: String,
+    deposits: Vec<DepositPayment>,
     keys: HashMap<String, Vec<ShareKey>>,
-    platform_identity: &'a str,
-    platform_seat: Option<u8>,
-    tender_id: &'a str,
-    required: Decimal,
     proof: Vec<String>,
     entry: String,
     org_name: String,
 }
 
-/// The platform's share key for an envelope (it holds one seat at most).
-fn platform_key(
-    identity: &str,
-    seat: Option<u8>,
-    header_reader: &[u8],
-    ctx: &ShareContext,
-) -> Option<ShareKey> {
-    let seat = seat?;
-    let id = sealbid_seal::keys::parse_identity_file(identity).ok()?;
-    let h = read_header(header_reader).ok()?;
-    member_share_key_at(&id, &h, ctx, seat).ok()
-}
-
-/// Reads the first bytes of a reader and gives back a reader over all of it.
-fn peek(
-    mut r: Box<dyn std::io::Read + Send>,
-) -> std::io::Result<(Vec<u8>, Box<dyn std::io::Read + Send>)> {
-    let mut head = vec![0u8; MAX_HEADER_BYTES];
-    let mut filled = 0;
-    while filled < head.len() {
-        let n = r.read(&mut head[filled..])?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    head.truncate(filled);
-    let chained: Box<dyn std::io::Read + Send> =
-        Box::new(std::io::Read::chain(std::io::Cursor::new(head.clone()), r));
-    Ok((head, chained))
-}
-
-fn open_bid(input: OpenBidInput<'_>) -> OpenedBid {
-    use std::io::Read as _;
+/// Opens one bid (on a blocking-pool thread): its envelopes, then the deposits paid to its
+/// reference. The first envelope that fails makes the bid invalid, with the reason; an invalid
+/// bid publishes no file key and no price.
+fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
     let OpenBidInput {
         bid,
-        envs,
-        deps,
+        reference,
+        deposits,
         keys,
-        platform_identity,
-        platform_seat,
-        tender_id,
-        required,
         proof,
         entry,
         org_name,
     } = input;
-    let manifest: Option<SignedManifest> = Signed::from_json_bytes(bid.manifest.as_bytes()).ok();
-    let reference = manifest
-        .as_ref()
-        .map(|m| m.body.deposit_reference.clone())
-        .unwrap_or_default();
+    let open = |key: &str, sha: &str, size: u64, ctx: &ShareContext, keep: bool| {
+        let revealed = keys.get(sha).map(Vec::as_slice).unwrap_or_default();
+        match blob_reader_blocking(&sh.blobs, &sh.rt, key) {
+            Some(r) => open_one(r, (sha, size), ctx, revealed, sh.platform.as_ref(), keep),
+            None => {
+                EnvelopeOpened::failed("ciphertext_missing", "the stored ciphertext is missing")
+            }
+        }
+    };
     let mut outcome = BidOutcome::Valid;
     let mut price = None;
     let mut envelopes = Vec::new();
-    for (e, reader) in envs {
+    for e in &bid.envelopes {
         let kind: EnvelopeKind = e.kind.parse().unwrap_or(EnvelopeKind::Technical);
         let ctx = ShareContext {
-            tender: tender_id.to_string(),
+            tender: sh.tender_id.clone(),
             bidder: bid.bidder_org.to_string(),
             kind,
         };
-        let mut result = None;
-        if let Some(reader) = reader {
-            if let Ok((head, reader)) = peek(reader) {
-                let mut ks = keys.get(&e.sha256).cloned().unwrap_or_default();
-                if let Some(k) = platform_key(platform_identity, platform_seat, &head, &ctx) {
-                    ks.push(k);
-                }
-                let small = kind != EnvelopeKind::Technical;
-                result = Some(open_one(reader, &e.sha256, e.size, &ks, small));
-            }
-        }
-        let opened = result.unwrap_or(EnvelopeOpened {
-            file_key: None,
-            plaintext: None,
-            error: Some((
-                "ciphertext_missing".into(),
-                "the stored ciphertext is missing".into(),
-            )),
-        });
+        // Price (and any bidder-sealed payer details) are public at the opening; the technical
+        // envelope's key is kept for the evaluators and only committed to.
         let public = kind != EnvelopeKind::Technical;
+        let opened = open(&e.blob_key, &e.sha256, e.size, &ctx, public);
+        let ok = opened.error.is_none();
         envelopes.push(OpenedEnvelope {
             kind,
             sha256: e.sha256.clone(),
             size: e.size,
-            file_key: if public && opened.error.is_none() {
-                opened.file_key.map(hex::encode)
-            } else {
-                None
-            },
-            file_key_sha256: if !public && opened.error.is_none() {
-                opened.file_key.map(|k| hex::encode(Sha256::digest(k)))
-            } else {
-                None
-            },
+            file_key: opened.file_key.filter(|_| public && ok).map(hex::encode),
+            file_key_sha256: opened
+                .file_key
+                .filter(|_| !public && ok)
+                .map(|k| hex::encode(Sha256::digest(k))),
         });
         if let Some((code, reason)) = opened.error {
             if outcome == BidOutcome::Valid {
@@ -1832,31 +1728,23 @@ fn open_bid(input: OpenBidInput<'_>) -> OpenedBid {
             }
         }
     }
-    if outcome != BidOutcome::Valid {
-        price = None;
-        for e in envelopes.iter_mut() {
-            e.file_key = None;
-        }
-    }
     // Deposits paid to the bid's reference.
     let mut paid = Decimal::ZERO;
     let mut dep_envs = Vec::new();
     let mut payers = Vec::new();
-    for (d, reader) in deps {
+    for d in &deposits {
         let ctx = ShareContext {
-            tender: tender_id.to_string(),
+            tender: sh.tender_id.clone(),
             bidder: d.reference.clone(),
             kind: EnvelopeKind::DepositPayer,
         };
-        let Some(reader) = reader else { continue };
-        let Ok((head, reader)) = peek(reader) else {
-            continue;
-        };
-        let mut ks = keys.get(&d.envelope.sha256).cloned().unwrap_or_default();
-        if let Some(k) = platform_key(platform_identity, platform_seat, &head, &ctx) {
-            ks.push(k);
-        }
-        let opened = open_one(reader, &d.envelope.sha256, d.envelope.size, &ks, true);
+        let opened = open(
+            &d.envelope.blob_key,
+            &d.envelope.sha256,
+            d.envelope.size,
+            &ctx,
+            true,
+        );
         let payer = opened
             .plaintext
             .as_deref()
@@ -1873,18 +1761,22 @@ fn open_bid(input: OpenBidInput<'_>) -> OpenedBid {
             payers.push(payer);
         }
     }
-    let sufficient = paid >= required;
+    let sufficient = paid >= sh.required;
     if outcome == BidOutcome::Valid && !sufficient {
         outcome = BidOutcome::Invalid {
             code: "deposit_insufficient".into(),
-            reason: format!("deposit of {paid} paid to {reference}; {required} is required"),
+            reason: format!(
+                "deposit of {paid} paid to {reference}; {} is required",
+                sh.required
+            ),
         };
+    }
+    if outcome != BidOutcome::Valid {
         price = None;
         for e in envelopes.iter_mut() {
             e.file_key = None;
         }
     }
-    let _ = std::io::empty().read(&mut []);
     OpenedBid {
         bidder: bid.bidder_org.to_string(),
         bidder_name: org_name,

@@ -65,6 +65,11 @@ macro_rules! for_each_conformance_case {
             concurrent_writers_keep_one_chain,
             tampering_is_detected,
             timestamps_keep_microseconds,
+            sealing_log_appends_and_proves,
+            sealing_bids_replace_and_withdraw,
+            sealing_documents_record_their_log_entries,
+            sealing_deposits_are_idempotent,
+            sealing_opening_actions_once_each,
         }
     };
 }
@@ -1462,4 +1467,437 @@ pub async fn timestamps_keep_microseconds(h: &dyn Harness) {
         .await
         .unwrap();
     assert_eq!(s.get_user(u.id).await.unwrap(), Some(u));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sealing: the log, bids, deposits and the opening's actions.
+
+fn log_signer() -> sealbid_seal::note::NoteSigner {
+    sealbid_seal::note::NoteSigner::from_seed("conformance.example/log", [7u8; 32]).unwrap()
+}
+
+fn log_append<'a>(
+    tender: TenderId,
+    kind: &'a str,
+    entry: String,
+    signer: &'a sealbid_seal::note::NoteSigner,
+) -> crate::LogAppend<'a> {
+    crate::LogAppend {
+        tender_id: tender,
+        kind,
+        entry,
+        at: t0(),
+        signer,
+        closing: kind == "closing",
+    }
+}
+
+async fn sealing_tender(s: &dyn Store) -> (Organisation, Tender) {
+    let o = new_org(s, 1, "Works Bureau", OrgKind::Tenderee, "370200").await;
+    let t = new_tender(
+        s,
+        tender(
+            "SEAL-CONF-1",
+            "Sealed",
+            "370200",
+            o.id,
+            TenderState::Published,
+        ),
+    )
+    .await;
+    (o, t)
+}
+
+fn sealed_bid(t: &Tender, bidder: OrgId, digest: &str) -> crate::Bid {
+    crate::Bid {
+        id: sealbid_domain::BidId::new(),
+        tender_id: t.id,
+        bidder_org: bidder,
+        submitted_by: UserId::new(),
+        status: crate::BidStatus::Active,
+        submitted_at: t0(),
+        manifest: format!("{{\"manifest\":\"{digest}\"}}"),
+        manifest_digest: digest.to_string(),
+        envelopes: vec![crate::StoredEnvelope {
+            kind: "price".into(),
+            sha256: "ab".repeat(32),
+            size: 123,
+            blob_key: format!("bids/{digest}.age"),
+        }],
+        log_index: 0,
+        checkpoint: String::new(),
+        withdrawal: None,
+        replaced_by: None,
+    }
+}
+
+pub async fn sealing_log_appends_and_proves(h: &dyn Harness) {
+    use sealbid_seal::checkpoint::SignedCheckpoint;
+    use sealbid_seal::merkle::{self, MemoryLog};
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let signer = log_signer();
+    let mut mem = MemoryLog::new();
+    assert_eq!(s.log_size().await.unwrap(), 0);
+    for i in 0..21u64 {
+        let entry = format!("{{\"n\":{i}}}");
+        let app = s
+            .seal_write(crate::SealWrite {
+                tender: None,
+                sealing: None,
+                bid: None,
+                log: Some(log_append(t.id, "policy", entry.clone(), &signer)),
+                audit: &event("log.append", "tender", t.id, t0()),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        mem.append(entry.as_bytes());
+        assert_eq!((app.index, app.size), (i, i + 1));
+        // The receipt's parts: the proof verifies under the signed checkpoint's root.
+        let cp = SignedCheckpoint::verify(&app.checkpoint, &signer.verifier())
+            .unwrap()
+            .checkpoint;
+        assert_eq!((cp.size, cp.root), (i + 1, mem.root()));
+        merkle::verify_inclusion(
+            &merkle::leaf_hash(entry.as_bytes()),
+            i,
+            cp.size,
+            &app.proof,
+            &cp.root,
+        )
+        .unwrap();
+    }
+    assert_eq!(s.log_size().await.unwrap(), 21);
+    let entries = s.log_entries(5, 8).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.index).collect::<Vec<_>>(),
+        vec![5, 6, 7]
+    );
+    assert_eq!(entries[0].entry, "{\"n\":5}");
+    assert_eq!(entries[0].leaf_hash, merkle::leaf_hash(b"{\"n\":5}"));
+    for size in [1u64, 7, 8, 13, 21] {
+        assert_eq!(s.log_root(size).await.unwrap(), mem.root_at(size).unwrap());
+        for index in [0, size / 2, size - 1] {
+            let proof = s.log_inclusion_proof(index, size).await.unwrap();
+            merkle::verify_inclusion(
+                &mem.leaf(index).unwrap(),
+                index,
+                size,
+                &proof,
+                &mem.root_at(size).unwrap(),
+            )
+            .unwrap();
+        }
+        let proof = s.log_consistency_proof(3.min(size), size).await.unwrap();
+        merkle::verify_consistency(
+            3.min(size),
+            size,
+            &mem.root_at(3.min(size)).unwrap(),
+            &mem.root_at(size).unwrap(),
+            &proof,
+        )
+        .unwrap();
+    }
+    // Beyond the log: a clear refusal.
+    assert!(matches!(
+        s.log_inclusion_proof(0, 22).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        s.log_consistency_proof(5, 4).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+pub async fn sealing_bids_replace_and_withdraw(h: &dyn Harness) {
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let bidder = new_org(s.as_ref(), 2, "Builder Co", OrgKind::Bidder, "370200").await;
+    let other = new_org(s.as_ref(), 3, "Other Co", OrgKind::Bidder, "370200").await;
+    let signer = log_signer();
+    let submit = |b: crate::Bid| {
+        let s = s.clone();
+        let signer = &signer;
+        let t = t.id;
+        async move {
+            s.seal_write(crate::SealWrite {
+                tender: None,
+                sealing: None,
+                bid: Some(crate::BidChange::Submit(&b)),
+                log: Some(log_append(t, "bid", b.manifest.clone(), signer)),
+                audit: &event("bid.submit", "tender", t, t0()),
+            })
+            .await
+        }
+    };
+    let first = sealed_bid(&t, bidder.id, "d1");
+    let app = submit(first.clone()).await.unwrap().unwrap();
+    let stored = s.get_bid(first.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.log_index, &stored.checkpoint),
+        (app.index, &app.checkpoint)
+    );
+    submit(sealed_bid(&t, other.id, "o1")).await.unwrap();
+    // The same manifest again: refused, nothing written (no log entry either).
+    let (size, audits) = (s.log_size().await.unwrap(), audit_len(s.as_ref()).await);
+    let again = sealed_bid(&t, bidder.id, "d1");
+    assert!(matches!(
+        submit(again).await,
+        Err(StoreError::Conflict("manifest_digest"))
+    ));
+    assert_eq!(s.log_size().await.unwrap(), size);
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    // A second bid replaces the first.
+    let second = sealed_bid(&t, bidder.id, "d2");
+    submit(second.clone()).await.unwrap();
+    let mine = s.list_bids_of(t.id, bidder.id).await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|b| (b.manifest_digest.as_str(), b.status))
+            .collect::<Vec<_>>(),
+        vec![
+            ("d1", crate::BidStatus::Replaced),
+            ("d2", crate::BidStatus::Active)
+        ]
+    );
+    assert_eq!(mine[0].replaced_by, Some(second.id));
+    assert_eq!(s.count_active_bids(t.id).await.unwrap(), 2);
+    assert_eq!(s.list_bids(t.id).await.unwrap().len(), 3);
+    // Withdraw the active one; withdrawing it (or the replaced one) again is refused.
+    let withdraw = |id: sealbid_domain::BidId| {
+        let s = s.clone();
+        let signer = &signer;
+        let t = t.id;
+        async move {
+            s.seal_write(crate::SealWrite {
+                tender: None,
+                sealing: None,
+                bid: Some(crate::BidChange::Withdraw {
+                    bid: id,
+                    signed: "{\"withdrawal\":1}".into(),
+                    at: t0(),
+                }),
+                log: Some(log_append(
+                    t,
+                    "withdrawal",
+                    format!("{{\"w\":\"{id}\"}}"),
+                    signer,
+                )),
+                audit: &event("bid.withdraw", "tender", t, t0()),
+            })
+            .await
+        }
+    };
+    let app = withdraw(second.id).await.unwrap().unwrap();
+    let w = s.get_bid(second.id).await.unwrap().unwrap();
+    assert_eq!(w.status, crate::BidStatus::Withdrawn);
+    assert_eq!(w.withdrawal.unwrap().log_index, app.index);
+    let size = s.log_size().await.unwrap();
+    assert!(matches!(
+        withdraw(second.id).await,
+        Err(StoreError::Conflict("bid_not_active"))
+    ));
+    assert!(matches!(
+        withdraw(first.id).await,
+        Err(StoreError::Conflict("bid_not_active"))
+    ));
+    assert_eq!(
+        s.log_size().await.unwrap(),
+        size,
+        "a refused withdrawal logged nothing"
+    );
+    assert_eq!(s.count_active_bids(t.id).await.unwrap(), 1);
+}
+
+pub async fn sealing_documents_record_their_log_entries(h: &dyn Harness) {
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let signer = log_signer();
+    let mut doc = crate::TenderSealing {
+        tender_id: t.id,
+        version: 1,
+        threshold: 2,
+        seats: vec![crate::CommitteeSeat {
+            index: 1,
+            name: "Notary".into(),
+            role: "notary".into(),
+            user_id: None,
+            platform: false,
+            recipient: None,
+        }],
+        policy: None,
+        policy_index: None,
+        closing: None,
+        opened: None,
+    };
+    let write = |doc: crate::TenderSealing, expected: i64, log: Option<&'static str>| {
+        let s = s.clone();
+        let signer = &signer;
+        let t = t.id;
+        async move {
+            s.seal_write(crate::SealWrite {
+                tender: None,
+                sealing: Some((&doc, expected)),
+                bid: None,
+                log: log.map(|k| log_append(t, k, format!("{{\"k\":\"{k}\"}}"), signer)),
+                audit: &event("tender.sealing", "tender", t, t0()),
+            })
+            .await
+        }
+    };
+    write(doc.clone(), 0, None).await.unwrap();
+    assert_eq!(s.get_sealing(t.id).await.unwrap().unwrap(), doc);
+    // A second create, or a stale version, changes nothing.
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        write(doc.clone(), 0, None).await,
+        Err(StoreError::Conflict("tender_sealing"))
+    ));
+    doc.version = 2;
+    assert!(matches!(
+        write(doc.clone(), 5, Some("policy")).await,
+        Err(StoreError::VersionConflict {
+            expected: 5,
+            found: 1
+        })
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(
+        s.log_size().await.unwrap(),
+        0,
+        "a refused write logged nothing"
+    );
+    // With a log entry, the store records where it landed.
+    doc.policy = Some("{\"policy\":1}".into());
+    write(doc.clone(), 1, Some("policy")).await.unwrap();
+    let got = s.get_sealing(t.id).await.unwrap().unwrap();
+    assert_eq!(got.policy_index, Some(0));
+    doc = got;
+    doc.version = 3;
+    doc.closing = Some(crate::Closing {
+        at: t0(),
+        log_index: 0,
+        checkpoint: String::new(),
+        bids: 4,
+    });
+    let app = write(doc.clone(), 2, Some("closing"))
+        .await
+        .unwrap()
+        .unwrap();
+    let closing = s.get_sealing(t.id).await.unwrap().unwrap().closing.unwrap();
+    assert_eq!(
+        (closing.log_index, &closing.checkpoint),
+        (app.index, &app.checkpoint)
+    );
+    assert!(
+        closing.checkpoint.contains("sealbid-closing"),
+        "{}",
+        closing.checkpoint
+    );
+    doc.version = 4;
+    doc.closing = Some(closing);
+    doc.opened = Some(crate::Opened {
+        at: t0(),
+        log_index: 0,
+        checkpoint: String::new(),
+        record: "{\"record\":1}".into(),
+    });
+    let app = write(doc, 3, Some("opening")).await.unwrap().unwrap();
+    let opened = s.get_sealing(t.id).await.unwrap().unwrap().opened.unwrap();
+    assert_eq!(
+        (opened.log_index, opened.checkpoint),
+        (app.index, app.checkpoint)
+    );
+}
+
+pub async fn sealing_deposits_are_idempotent(h: &dyn Harness) {
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let bidder = new_org(s.as_ref(), 2, "Builder Co", OrgKind::Bidder, "370200").await;
+    let ev = event("deposit.reference", "tender", t.id, t0());
+    let r = s
+        .deposit_reference(t.id, bidder.id, "SB0001", t0(), &ev)
+        .await
+        .unwrap();
+    assert_eq!(r.reference, "SB0001");
+    // Asked again: the same reference, whatever the new candidate.
+    let audits = audit_len(s.as_ref()).await;
+    let again = s
+        .deposit_reference(t.id, bidder.id, "SB9999", t0(), &ev)
+        .await
+        .unwrap();
+    assert_eq!(again, r);
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(
+        s.find_deposit_reference("SB0001").await.unwrap(),
+        Some(r.clone())
+    );
+    assert_eq!(s.find_deposit_reference("SB9999").await.unwrap(), None);
+    let pay = |txn: &str, reference: &str| crate::DepositPayment {
+        bank_txn_id: txn.into(),
+        reference: reference.into(),
+        tender_id: t.id,
+        amount: "20000.00".into(),
+        received_at: t0(),
+        envelope: crate::StoredEnvelope {
+            kind: "deposit_payer".into(),
+            sha256: "cd".repeat(32),
+            size: 99,
+            blob_key: format!("deposits/{txn}.age"),
+        },
+    };
+    let ev = event("deposit.paid", "tender", t.id, t0());
+    let (p, new) = s
+        .record_deposit_payment(&pay("T1", "SB0001"), &ev)
+        .await
+        .unwrap();
+    assert!(new);
+    let mut repeat = pay("T1", "SB0001");
+    repeat.amount = "1.00".into();
+    let (stored, new) = s.record_deposit_payment(&repeat, &ev).await.unwrap();
+    assert!(!new);
+    assert_eq!(
+        stored, p,
+        "a repeated bank transaction keeps the first record"
+    );
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.record_deposit_payment(&pay("T2", "SB-UNKNOWN"), &ev)
+            .await,
+        Err(StoreError::Conflict("unknown_deposit_reference"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(s.list_deposit_payments(t.id).await.unwrap(), vec![p]);
+}
+
+pub async fn sealing_opening_actions_once_each(h: &dyn Harness) {
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let action = |seat: u8, kind: &str, doc: &str| crate::OpeningAction {
+        tender_id: t.id,
+        member_index: seat,
+        kind: kind.into(),
+        at: t0(),
+        doc: doc.into(),
+    };
+    let ev = event("opening.commit", "tender", t.id, t0());
+    s.add_opening_action(&action(1, "commit", "aa"), &ev)
+        .await
+        .unwrap();
+    s.add_opening_action(&action(2, "commit", "bb"), &ev)
+        .await
+        .unwrap();
+    s.add_opening_action(&action(1, "reveal", "{}"), &ev)
+        .await
+        .unwrap();
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.add_opening_action(&action(1, "commit", "cc"), &ev).await,
+        Err(StoreError::Conflict("opening_action"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    let got = s.list_opening_actions(t.id).await.unwrap();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0], action(1, "commit", "aa"));
 }

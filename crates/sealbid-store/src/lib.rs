@@ -202,6 +202,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_bid(&self, id: BidId) -> Result<Option<Bid>>;
     /// Every bid of a tender (all statuses), in log order.
     async fn list_bids(&self, tender: TenderId) -> Result<Vec<Bid>>;
+    /// One bidder's bids of a tender (all statuses), in log order.
+    async fn list_bids_of(&self, tender: TenderId, bidder: OrgId) -> Result<Vec<Bid>>;
     /// How many bids of the tender are active.
     async fn count_active_bids(&self, tender: TenderId) -> Result<u64>;
     /// The number of entries in the log.

@@ -191,6 +191,11 @@ pub enum BidChange<'a> {
 
 /// One transactional write of the sealing flow: any of a tender update, a sealing document, a bid
 /// change and a log append, with its audit record. Everything commits or nothing does.
+///
+/// When the write carries both a sealing document and a log append, the store records where the
+/// entry landed in the document before writing it: a `policy` entry sets `policy_index`, a
+/// `closing` entry sets `closing.log_index` and `closing.checkpoint`, an `opening` entry sets
+/// `opened.log_index` and `opened.checkpoint` (the caller leaves them empty).
 pub struct SealWrite<'a> {
     /// The tender and the version the caller read.
     pub tender: Option<(&'a Tender, i64)>,

@@ -224,23 +224,37 @@ impl<B: Backend> SqlStore<B> {
         if changed == 1 {
             return Ok(());
         }
-        let current = self
-            .b
-            .fetch_tx(
+        Err(self
+            .stale(
                 tx,
-                &query(
-                    "SELECT version FROM tenders WHERE id = $1",
-                    vec![Param::Id(tender.id.0)],
-                    &[Ty::Int],
-                ),
-            )
-            .await?;
-        match current.first() {
-            None => Err(StoreError::NotFound),
-            Some(r) => Err(StoreError::VersionConflict {
+                "SELECT version FROM tenders WHERE id = $1",
+                tender.id.0,
                 expected,
-                found: r.int(0)?,
-            }),
+            )
+            .await)
+    }
+
+    /// Why an optimistic update changed no row: `NotFound`, or `VersionConflict` with the version
+    /// `version_sql` (one `$1` id parameter) finds.
+    async fn stale(
+        &self,
+        tx: &mut B::Tx,
+        version_sql: &str,
+        id: Uuid,
+        expected: i64,
+    ) -> StoreError {
+        let rows = match self
+            .b
+            .fetch_tx(tx, &query(version_sql, vec![Param::Id(id)], &[Ty::Int]))
+            .await
+        {
+            Ok(rows) => rows,
+            Err(e) => return e,
+        };
+        match rows.first().map(|r| r.int(0)) {
+            None => StoreError::NotFound,
+            Some(Ok(found)) => StoreError::VersionConflict { expected, found },
+            Some(Err(e)) => e,
         }
     }
 }
@@ -547,6 +561,9 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn list_bids(&self, tender: TenderId) -> Result<Vec<crate::Bid>> {
         self.list_bids_impl(tender).await
+    }
+    async fn list_bids_of(&self, tender: TenderId, bidder: OrgId) -> Result<Vec<crate::Bid>> {
+        self.list_bids_of_impl(tender, bidder).await
     }
     async fn count_active_bids(&self, tender: TenderId) -> Result<u64> {
         self.count_active_bids_impl(tender).await

@@ -12,7 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use sealbid_domain::org::Role;
 use sealbid_domain::tender::{Tender, TenderState};
 use sealbid_domain::{BidId, TenderId, UserId};
-use sealbid_store::{Bid, BidStatus, BlobError};
+use sealbid_store::{Bid, BlobError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -376,20 +376,24 @@ pub async fn upload_envelope(
                 ),
             ));
         }
-        // It must be an age file with a readable header.
-        let head = state
-            .blobs
-            .get(&staging)
+        // It must be an age file with a readable header (only the header is read back).
+        let header = sealing::stored_header(&state, &staging)
             .await
-            .map_err(|e| AppError::Internal(anyhow::Error::new(e)))?;
-        let n = head.len().min(sealing::MAX_HEADER_BYTES);
-        sealbid_seal::threshold::read_header(&head[..n]).map_err(|e| {
-            AppError::invalid(
+            .map_err(|e| match e {
+                AppError::Invalid { message, .. } => AppError::invalid(
+                    "bad_envelope",
+                    "body",
+                    format!("not a sealed envelope ({message}): upload the .age file `sealbid seal` wrote"),
+                ),
+                other => other,
+            })?;
+        if header.is_none() {
+            return Err(AppError::invalid(
                 "bad_envelope",
                 "body",
-                format!("not a sealed envelope: {e}"),
-            )
-        })?;
+                "the upload vanished: send it again",
+            ));
+        }
         // The deadline again, now that the bytes are in.
         sealing::ensure_bidding_open(&t, state.now())?;
         let key = sealing::envelope_key(id, org, &sha256);
@@ -580,27 +584,22 @@ pub async fn my_bids(
         _ => return Err(AppError::forbidden("only bidders have bids")),
     };
     let mut out = Vec::new();
-    for b in state.store.list_bids(id).await? {
-        if b.bidder_org == org {
-            let receipt = sealing::bid_receipt(&state, &b).await?;
-            out.push(BidReceipt {
-                bid: BidView::from(&b)?,
-                receipt: to_value(&receipt)?,
-            });
-        }
-    }
-    let deposit_reference = match out.first() {
-        Some(_) | None => {
-            let all = state.store.list_bids(id).await?;
-            all.iter().find(|b| b.bidder_org == org).and_then(|b| {
+    let mut deposit_reference = None;
+    for b in state.store.list_bids_of(id, org).await? {
+        if deposit_reference.is_none() {
+            deposit_reference =
                 sealbid_seal::signed::Signed::<sealbid_seal::manifest::Manifest>::from_json_bytes(
                     b.manifest.as_bytes(),
                 )
                 .ok()
-                .map(|m| m.body.deposit_reference)
-            })
+                .map(|m| m.body.deposit_reference);
         }
-    };
+        let receipt = sealing::bid_receipt(&state, &b).await?;
+        out.push(BidReceipt {
+            bid: BidView::from(&b)?,
+            receipt: to_value(&receipt)?,
+        });
+    }
     Ok(AppJson(MyBids {
         bids: out,
         deposit_reference,
@@ -897,14 +896,9 @@ pub async fn bank_deposit(
         .get(BANK_SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| hex::decode(v.trim()).ok());
-    match mac {
-        Some(m) if state.sealing.bank_mac_ok(&body, &m) => {}
-        _ => {
-            return Err(AppError::Forbidden(
-                "the bank callback's signature is missing or wrong".into(),
-            ))
-            .map_err(|_| AppError::Unauthenticated)
-        }
+    if !mac.is_some_and(|m| state.sealing.bank_mac_ok(&body, &m)) {
+        // 401: the caller is not authenticated as the bank.
+        return Err(AppError::Unauthenticated);
     }
     let cb: BankCallback =
         serde_json::from_slice(&body).map_err(|e| AppError::InvalidBody(e.to_string()))?;
@@ -1127,9 +1121,4 @@ pub async fn opening_record(
         o.record,
     )
         .into_response())
-}
-
-#[allow(dead_code)]
-fn _status(b: &Bid) -> bool {
-    b.status == BidStatus::Active
 }

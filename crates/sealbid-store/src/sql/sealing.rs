@@ -102,6 +102,26 @@ fn append_reads(index: u64) -> Vec<(u8, u64)> {
     out
 }
 
+/// Records in the sealing document where its log entry landed (see `SealWrite`).
+fn fill_from_append(s: &mut TenderSealing, kind: &str, app: &Appended) {
+    match kind {
+        "policy" => s.policy_index = Some(app.index),
+        "closing" => {
+            if let Some(c) = s.closing.as_mut() {
+                c.log_index = app.index;
+                c.checkpoint = app.checkpoint.clone();
+            }
+        }
+        "opening" => {
+            if let Some(o) = s.opened.as_mut() {
+                o.log_index = app.index;
+                o.checkpoint = app.checkpoint.clone();
+            }
+        }
+        _ => {}
+    }
+}
+
 impl<B: Backend> SqlStore<B> {
     async fn nodes(&self, coords: &[(u8, u64)]) -> Result<NodeMap> {
         match nodes_query(coords)? {
@@ -237,24 +257,14 @@ impl<B: Backend> SqlStore<B> {
         if changed == 1 {
             return Ok(());
         }
-        let rows = self
-            .b
-            .fetch_tx(
+        Err(self
+            .stale(
                 tx,
-                &query(
-                    "SELECT version FROM tender_sealing WHERE tender_id = $1",
-                    vec![Param::Id(s.tender_id.0)],
-                    &[Ty::Int],
-                ),
-            )
-            .await?;
-        match rows.first() {
-            None => Err(StoreError::NotFound),
-            Some(r) => Err(StoreError::VersionConflict {
+                "SELECT version FROM tender_sealing WHERE tender_id = $1",
+                s.tender_id.0,
                 expected,
-                found: r.int(0)?,
-            }),
-        }
+            )
+            .await)
     }
 
     async fn bid_tx(&self, tx: &mut B::Tx, id: BidId) -> Result<Option<Bid>> {
@@ -329,13 +339,17 @@ impl<B: Backend> SqlStore<B> {
             if let Some((t, expected)) = w.tender {
                 self.update_tender_tx(&mut tx, t, expected).await?;
             }
-            if let Some((s, expected)) = w.sealing {
-                self.put_sealing_tx(&mut tx, s, expected).await?;
-            }
             let appended = match &w.log {
                 Some(a) => Some(self.append_log_tx(&mut tx, a).await?),
                 None => None,
             };
+            if let Some((s, expected)) = w.sealing {
+                let mut s = s.clone();
+                if let (Some(a), Some(app)) = (&w.log, &appended) {
+                    fill_from_append(&mut s, a.kind, app);
+                }
+                self.put_sealing_tx(&mut tx, &s, expected).await?;
+            }
             match (&w.bid, &appended) {
                 (None, _) => {}
                 (Some(_), None) => {
@@ -419,6 +433,20 @@ impl<B: Backend> SqlStore<B> {
         let q = query(
             "SELECT doc FROM bids WHERE tender_id = $1 ORDER BY log_index",
             vec![Param::Id(tender.0)],
+            DOC,
+        );
+        self.b
+            .fetch(&q)
+            .await?
+            .iter()
+            .map(|r| doc_from(r, "bid"))
+            .collect()
+    }
+
+    pub(super) async fn list_bids_of_impl(&self, tender: TenderId, org: OrgId) -> Result<Vec<Bid>> {
+        let q = query(
+            "SELECT doc FROM bids WHERE tender_id = $1 AND bidder_org = $2 ORDER BY log_index",
+            vec![Param::Id(tender.0), Param::Id(org.0)],
             DOC,
         );
         self.b
