@@ -264,18 +264,9 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
             recipient: Some(id.recipient().to_string()),
         });
     }
-    for tender in [&t] {
-        sealbid_server::sealing::set_committee(
-            state,
-            &tenderee_user,
-            tender,
-            2,
-            seats.clone(),
-            true,
-        )
+    sealbid_server::sealing::set_committee(state, &tenderee_user, &t, 2, seats.clone(), true)
         .await
         .map_err(|e| anyhow::anyhow!("demo committee: {e}"))?;
-    }
     let before = t.clone();
     t.approve(now, &state.rules)?;
     let audit = AuditEvent::new(Some(officer.id), now, "tender.publish", "tender", t.id)
@@ -283,6 +274,7 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
     sealbid_server::sealing::publish(state, &before, &t, &audit)
         .await
         .map_err(|e| anyhow::anyhow!("demo publication: {e}"))?;
+    seed_sealed_bids(state, &t, &users, keys_dir).await?;
     let review_terms = TenderTerms {
         title: "市南区学校照明设备采购 LED lighting for Shinan district schools".into(),
         description: "Supply and installation of classroom LED lighting for 14 schools.".into(),
@@ -340,6 +332,110 @@ async fn new_tender(
         .with_change::<(), _>(None, Some(&tender));
     state.store.create_tender(&tender, &audit).await?;
     Ok(tender)
+}
+
+/// Bidders 1–4 seal and submit bids to the published tender (as `sealbid seal` and `submit`
+/// would) and the simulated bank pays their deposits, so the tender shows sealed bids and
+/// receipts; bidder5 is left to try it by hand. Their signing keys are written under the keys
+/// directory so they can replace or withdraw with the CLI.
+async fn seed_sealed_bids(
+    state: &AppState,
+    t: &Tender,
+    users: &[User],
+    keys_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    use sealbid_seal::threshold::{EnvelopeKind, ShareContext};
+    let sealing = state
+        .store
+        .get_sealing(t.id)
+        .await?
+        .context("the demo tender's committee")?;
+    let policy = sealbid_server::sealing::policy_of(&sealing)
+        .map_err(|e| anyhow::anyhow!("demo policy: {e}"))?;
+    let committee = policy.body.committee();
+    let bidder_dir = keys_dir.join("demo-bidders");
+    std::fs::create_dir_all(&bidder_dir)
+        .with_context(|| format!("cannot create {}", bidder_dir.display()))?;
+    let prices = ["12180000.00", "12240000.00", "12095000.00", "12310000.00"];
+    for (i, total) in prices.iter().enumerate() {
+        let username = format!("bidder{}", i + 1);
+        let user = users
+            .iter()
+            .find(|u| u.username == username)
+            .with_context(|| format!("demo account {username}"))?;
+        let org = user.org.context("demo bidders have organisations")?;
+        let reference = sealbid_server::sealing::deposit_reference(state, user, t)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo deposit reference: {e}"))?;
+        let key = sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng);
+        write_private(
+            &bidder_dir.join(format!("{username}.key")),
+            &format!("{}\n", key.to_secret_string().as_str()),
+        )?;
+        let price = sealbid_seal::payload::PricePayload {
+            currency: "CNY".into(),
+            total: total.parse()?,
+            lines: Vec::new(),
+        };
+        let plain = price.to_json_bytes()?;
+        let ctx = ShareContext {
+            tender: t.id.to_string(),
+            bidder: org.to_string(),
+            kind: EnvelopeKind::Price,
+        };
+        let mut sealed = Vec::new();
+        let digest = sealbid_seal::envelope::seal_envelope(
+            &committee,
+            &ctx,
+            None,
+            &mut rand::rngs::OsRng,
+            plain.as_slice(),
+            &mut sealed,
+        )?;
+        state
+            .blobs
+            .put(
+                &sealbid_server::sealing::envelope_key(t.id, org, &digest.sha256_hex()),
+                sealed.into(),
+            )
+            .await?;
+        let manifest = sealbid_seal::manifest::Manifest {
+            version: 1,
+            tender: t.id.to_string(),
+            bidder: org.to_string(),
+            policy_hash: policy.body.hash_hex()?,
+            deposit_reference: reference.reference.clone(),
+            envelopes: vec![sealbid_seal::manifest::EnvelopeEntry {
+                kind: EnvelopeKind::Price,
+                sha256: digest.sha256_hex(),
+                size: digest.size,
+            }],
+            sealed_at: state.now(),
+        };
+        let signed = sealbid_seal::signed::Signed::sign(manifest, &key)?;
+        sealbid_server::sealing::submit_bid(state, user, t, &signed.to_json_bytes()?)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo bid: {e}"))?;
+        sealbid_server::sealing::bank_payment(
+            state,
+            sealbid_server::sealing::BankCallback {
+                transaction_id: format!("DEMO-BANK-{}", i + 1),
+                reference: reference.reference,
+                amount: t.terms.bid_deposit.amount().to_string(),
+                payer_name: format!("Demo payer {}", i + 1),
+                account_number: format!("62220000{:08}", i + 1),
+                bank: "Bank of Qingdao".into(),
+                paid_at: state.now(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo deposit: {e}"))?;
+    }
+    println!(
+        "Sealed {} demo bids (deposits paid by the simulated bank); bidder5 can bid by hand.",
+        prices.len()
+    );
+    Ok(())
 }
 
 /// Stores a transition the caller has applied, with its audit record, as the API does.

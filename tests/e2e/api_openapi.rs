@@ -60,30 +60,6 @@ const API: &[(&str, &str)] = &[
     ("get", "/log/proof"),
 ];
 
-/// The sealing operations (see `api_authz` for why they are listed apart).
-pub const SEALING_OPERATIONS: &[(&str, &str)] = &[
-    ("get", "/tenders/{id}/committee"),
-    ("put", "/tenders/{id}/committee"),
-    ("put", "/tenders/{id}/committee/seats/{seat}/key"),
-    ("post", "/tenders/{id}/deposit-reference"),
-    ("put", "/tenders/{id}/envelopes/{sha256}"),
-    ("get", "/tenders/{id}/envelopes/{sha256}"),
-    ("post", "/tenders/{id}/bids"),
-    ("post", "/tenders/{id}/bids/withdraw"),
-    ("get", "/tenders/{id}/bids/count"),
-    ("get", "/tenders/{id}/bids/mine"),
-    ("post", "/bank/deposits"),
-    ("get", "/tenders/{id}/opening/envelopes"),
-    ("post", "/tenders/{id}/opening/commit"),
-    ("post", "/tenders/{id}/opening/reveal"),
-    ("post", "/tenders/{id}/opening/finish"),
-    ("get", "/tenders/{id}/opening/record"),
-    ("get", "/log/key"),
-    ("get", "/log/checkpoint"),
-    ("get", "/log/entries"),
-    ("get", "/log/proof"),
-];
-
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];

@@ -13,4 +13,5 @@ mod api_openapi;
 mod browser;
 mod cli;
 mod screen_cli;
+mod seal_cli;
 mod sealing;

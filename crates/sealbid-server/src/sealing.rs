@@ -509,8 +509,9 @@ pub async fn deposit_reference(
     user: &User,
     tender: &Tender,
 ) -> AppResult<sealbid_store::DepositRef> {
-    let org = bidder_org(user)?;
+    // Visibility first: a hidden tender is 404 to everyone, whatever their role.
     crate::policy::ensure_visible(Some(user), tender)?;
+    let org = bidder_org(user)?;
     if tender.state != TenderState::Published {
         return Err(AppError::Tender(TenderError::IllegalTransition {
             from: tender.state,
@@ -715,8 +716,9 @@ pub async fn submit_bid(
     tender: &Tender,
     manifest_json: &[u8],
 ) -> AppResult<Submitted> {
-    let org = bidder_org(user)?;
+    // Visibility first: a hidden tender is 404 to everyone, whatever their role.
     crate::policy::ensure_visible(Some(user), tender)?;
+    let org = bidder_org(user)?;
     ensure_bidding_open(tender, state.now())?;
     let signed: SignedManifest = Signed::from_json_bytes(manifest_json).map_err(|e| {
         AppError::invalid(
@@ -878,8 +880,9 @@ pub async fn withdraw_bid(
     tender: &Tender,
     withdrawal_json: &[u8],
 ) -> AppResult<(Bid, Receipt)> {
-    let org = bidder_org(user)?;
+    // Visibility first: a hidden tender is 404 to everyone, whatever their role.
     crate::policy::ensure_visible(Some(user), tender)?;
+    let org = bidder_org(user)?;
     ensure_bidding_open(tender, state.now())?;
     let signed: Signed<Withdrawal> = Signed::from_json_bytes(withdrawal_json).map_err(|e| {
         AppError::invalid(
