@@ -164,10 +164,8 @@ fn sign_in(tab: &Tab, base: &str, username: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the browser does; blocking (headless_chrome is synchronous).
-fn drive(chrome: &Path, run: &Run) -> anyhow::Result<()> {
-    let base = run.base.as_str();
-    let now = run.clock.now();
+/// Starts headless Chromium.
+fn launch(chrome: &Path) -> anyhow::Result<Browser> {
     let args = [
         "--disable-gpu",
         "--disable-background-networking",
@@ -187,7 +185,14 @@ fn drive(chrome: &Path, run: &Run) -> anyhow::Result<()> {
         .idle_browser_timeout(StdDuration::from_secs(120))
         .build()
         .map_err(|e| anyhow!("launch options: {e}"))?;
-    let browser = Browser::new(options).context("start Chromium")?;
+    Browser::new(options).context("start Chromium")
+}
+
+/// What the browser does; blocking (headless_chrome is synchronous).
+fn drive(chrome: &Path, run: &Run) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let now = run.clock.now();
+    let browser = launch(chrome)?;
     let tab = browser.new_tab()?;
     tab.set_default_timeout(StdDuration::from_secs(30));
     let shot = |name: &str| -> anyhow::Result<()> {
@@ -362,4 +367,240 @@ fn value(tab: &Tab, id: &str) -> anyhow::Result<String> {
     let v = tab.evaluate(&js, false)?.value;
     Ok(v.and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default())
+}
+
+/// A bidder opens the bid page of a published tender, gets its deposit reference through the
+/// page's form, seals a bid on "its own machine" (here: `sealbid_seal` in the test, writing the
+/// files `sealbid seal` writes to a folder), picks those files in the upload form, submits, and
+/// sees the receipt; the tender's page then counts one sealed bid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bidder_uploads_a_sealed_bid_in_the_browser() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let org = app
+        .create_org("Qingdao Water Works 青岛水务", "tenderee", "370200")
+        .await;
+    let tenderee = app
+        .create_user("water.buyer", &["tenderee"], Some(&org), "370200")
+        .await;
+    let officer = app
+        .create_user("water.officer", &["centre_officer"], None, "370200")
+        .await;
+    let bidder_org = app
+        .create_org("Haixin Pipes 海新管道", "bidder", "370200")
+        .await;
+    app.create_user("haixin.pipes", &["bidder"], Some(&bidder_org), "370200")
+        .await;
+    let tender = app.create_tender(&tenderee, "QD-2025-0101", 30).await;
+    app.post(
+        &format!("/tenders/{tender}/submit"),
+        Some(&tenderee),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/tenders/{tender}/approve"),
+        Some(&officer),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let committee = app
+        .get(&format!("/tenders/{tender}/committee"), None)
+        .await
+        .expect(200);
+    let policy: Signed<SealingPolicy> =
+        serde_json::from_value(committee.body["policy"].clone()).expect("the sealing policy");
+    let files = tempfile::tempdir().expect("tempdir");
+    let run = BidRun {
+        base: app.base.clone(),
+        tender: tender.clone(),
+        org: bidder_org,
+        policy,
+        dir: files.path().to_path_buf(),
+        shots: std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from),
+    };
+    tokio::task::spawn_blocking(move || drive_bid(&chrome, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session");
+    // The server holds the bid the browser sent.
+    let tid = sealbid_domain::TenderId::parse(&tender).expect("tender id");
+    assert_eq!(
+        app.state.store.count_active_bids(tid).await.expect("count"),
+        1
+    );
+}
+
+use sealbid_seal::policy::SealingPolicy;
+use sealbid_seal::signed::Signed;
+
+struct BidRun {
+    base: String,
+    tender: String,
+    org: String,
+    policy: Signed<SealingPolicy>,
+    /// Where the sealed files are written (the bidder's machine).
+    dir: PathBuf,
+    shots: Option<PathBuf>,
+}
+
+/// Seals a bid as `sealbid seal` does and writes `manifest.json`, `price.age` and
+/// `technical.age` to `dir`.
+fn seal_to_folder(run: &BidRun, reference: &str) -> anyhow::Result<()> {
+    use sealbid_seal::manifest::{EnvelopeEntry, Manifest};
+    use sealbid_seal::threshold::{EnvelopeKind, ShareContext};
+    let committee = run.policy.body.committee();
+    let mut rng = rand::rngs::OsRng;
+    let key = sealbid_seal::keys::SigningKey::generate(&mut rng);
+    let mut entries = Vec::new();
+    for (kind, file, plain) in [
+        (
+            EnvelopeKind::Price,
+            "price.age",
+            br#"{"currency":"CNY","total":"2345678.90","lines":[]}"#.to_vec(),
+        ),
+        (
+            EnvelopeKind::Technical,
+            "technical.age",
+            b"technical proposal: HDPE pipes, 12 km".to_vec(),
+        ),
+    ] {
+        let ctx = ShareContext {
+            tender: run.tender.clone(),
+            bidder: run.org.clone(),
+            kind,
+        };
+        let mut out = Vec::new();
+        let d = sealbid_seal::envelope::seal_envelope(
+            &committee,
+            &ctx,
+            None,
+            &mut rng,
+            plain.as_slice(),
+            &mut out,
+        )?;
+        std::fs::write(run.dir.join(file), &out)?;
+        entries.push(EnvelopeEntry {
+            kind,
+            sha256: d.sha256_hex(),
+            size: d.size,
+        });
+    }
+    let manifest = Manifest {
+        version: 1,
+        tender: run.tender.clone(),
+        bidder: run.org.clone(),
+        policy_hash: run.policy.body.hash_hex()?,
+        deposit_reference: reference.to_string(),
+        envelopes: entries,
+        sealed_at: Utc::now(),
+    };
+    let signed = Signed::sign(manifest, &key)?;
+    std::fs::write(run.dir.join("manifest.json"), signed.to_json_bytes()?)?;
+    Ok(())
+}
+
+fn drive_bid(chrome: &Path, run: &BidRun) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let shot = |name: &str| -> anyhow::Result<()> {
+        if let Some(dir) = &run.shots {
+            let png =
+                tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
+        }
+        Ok(())
+    };
+    sign_in(&tab, base, "haixin.pipes")?;
+
+    // From the tender's page to the bid page.
+    tab.navigate_to(&format!("{base}/tenders/{}", run.tender))?
+        .wait_until_navigated()?;
+    let count = tab.wait_for_element("#sealed-bids")?.get_inner_text()?;
+    if count.trim() != "0" {
+        bail!("a fresh tender shows {count} sealed bids");
+    }
+    tab.find_element("#bid-link")?.click()?;
+    tab.wait_for_element("#bid-form")?;
+
+    // The deposit reference, through the form; the command line names it.
+    tab.find_element("#get-reference")?.click()?;
+    let reference = tab
+        .wait_for_element("#deposit-reference")?
+        .get_inner_text()?
+        .trim()
+        .to_string();
+    if !reference.starts_with("SB") {
+        bail!("unexpected deposit reference {reference:?}");
+    }
+    let command = tab.find_element("#seal-command")?.get_inner_text()?;
+    for needle in [
+        run.tender.as_str(),
+        run.org.as_str(),
+        reference.as_str(),
+        base,
+    ] {
+        if !command.contains(needle) {
+            bail!("the seal command lacks {needle}: {command}");
+        }
+    }
+    shot("bid-page")?;
+
+    // Seal on the bidder's machine, then pick the files in the form and submit.
+    seal_to_folder(run, &reference)?;
+    for (input, file) in [
+        ("#manifest-file", "manifest.json"),
+        ("#price-file", "price.age"),
+        ("#technical-file", "technical.age"),
+    ] {
+        let path = run.dir.join(file);
+        let path = path
+            .to_str()
+            .ok_or_else(|| anyhow!("temporary path is not UTF-8"))?;
+        tab.find_element(input)?.set_input_files(&[path])?;
+    }
+    tab.find_element("#submit-bid")?.click()?;
+    let receipt = tab.wait_for_element("#receipt")?.get_inner_text()?;
+    if !receipt.contains("sealed and logged") {
+        bail!("no receipt: {receipt}");
+    }
+    let index = tab.find_element("#receipt-index")?.get_inner_text()?;
+    if index.trim().parse::<u64>().is_err() {
+        bail!("the receipt's log index is {index:?}");
+    }
+    let entry = tab.find_element("#receipt-entry")?.get_inner_text()?;
+    if entry.trim().len() != 64 {
+        bail!("the receipt's entry digest is {entry:?}");
+    }
+    tab.find_element("#download-receipt")?;
+    let bids = tab.find_element("#bid-list")?.get_inner_text()?;
+    if !bids.contains("Active") {
+        bail!("the bid is not listed as active: {bids}");
+    }
+    shot("bid-receipt")?;
+
+    // The tender's page counts it, and never says whose it is.
+    tab.navigate_to(&format!("{base}/tenders/{}", run.tender))?
+        .wait_until_navigated()?;
+    let count = tab.wait_for_element("#sealed-bids")?.get_inner_text()?;
+    if count.trim() != "1" {
+        bail!("the tender's page shows {count} sealed bids, not 1");
+    }
+    let committee = tab.find_element("#committee")?.get_inner_text()?;
+    if !committee.contains("Key registered") {
+        bail!("the committee lacks its keys: {committee}");
+    }
+    let page = tab.find_element("main")?.get_inner_text()?;
+    if page.contains("Haixin") {
+        bail!("the tender's page names the bidder before the opening");
+    }
+    shot("detail-sealed")?;
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Server-rendered pages for people: sign-in, the tender list, a tender's page with the actions
-//! its viewer may take (and its documents to download or, for its tenderee, to upload), the
-//! tender form and the trading centre's review queue.
+//! its viewer may take (and its documents to download or, for its tenderee, to upload; its
+//! opening committee, sealed-bid count, closing checkpoint and opening record), a bidder's page
+//! to submit a bid sealed with `sealbid seal` and keep its receipts, the tender form and the
+//! trading centre's review queue.
 //!
 //! Pages apply the same rules as the JSON API (`crate::policy`), read the time only from the
 //! state's clock, and answer errors with an HTML page carrying the `AppError`'s message and
@@ -8,6 +10,7 @@
 //! site is refused (CSRF defence).
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, OptionalFromRequestParts, Request};
+use axum::handler::Handler;
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
@@ -22,8 +25,10 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
+mod bids;
 mod form;
 mod reviews;
+mod sealed;
 mod session;
 mod tenders;
 pub mod view;
@@ -59,6 +64,18 @@ pub fn router() -> Router<AppState> {
             "/tenders/{id}/documents",
             post(tenders::upload_document).layer(DefaultBodyLimit::disable()),
         )
+        // The bidder's page: deposit reference, the sealing command, the upload of a sealed
+        // bid (envelopes stream through `ServerSettings::max_bid_bytes`) and the receipts.
+        .route(
+            "/tenders/{id}/bid",
+            get(bids::page).post(bids::upload.layer(DefaultBodyLimit::disable())),
+        )
+        .route(
+            "/tenders/{id}/bid/deposit-reference",
+            post(bids::deposit_reference),
+        )
+        // `{bid_id}.json`: the router takes no suffix after a parameter; the handler strips it.
+        .route("/tenders/{id}/bid/receipts/{file}", get(bids::receipt))
         .route("/reviews", get(reviews::queue))
         .route("/static/app.css", get(stylesheet))
         // Any other path outside the API: a 404 page (the API has its own JSON fallback).

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::body::Body;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::{DateTime, Utc};
@@ -27,6 +27,7 @@ use sealbid_store::{StoreError, TenderFilter};
 use serde::Deserialize;
 
 use super::form::{self, FormView, TenderForm};
+use super::sealed::{self, SealingView};
 use super::{error_page, login_redirect, message_of, problems_of, render, view};
 use super::{Nav, ProblemView, Viewer};
 use crate::api::documents::{self, DocumentAdded};
@@ -342,11 +343,15 @@ pub struct Actions {
     pub review: bool,
     /// Upload documents: shown with the documents, not among the actions.
     pub upload: bool,
+    /// The bidder's page of this tender (a bidder of an organisation, once published).
+    pub bid: bool,
+    /// Whether bids are taken now (the bidder's link says "submit" rather than "your bids").
+    pub bidding_open: bool,
 }
 
 impl Actions {
     fn any(&self) -> bool {
-        self.edit || self.submit || self.cancel || self.review
+        self.edit || self.submit || self.cancel || self.review || self.bid
     }
 }
 
@@ -365,6 +370,8 @@ struct DetailPage {
     cancel_text: String,
     /// The largest document an upload may carry, for people.
     max_document: String,
+    /// Committee, policy, sealed-bid count, closing checkpoint and opening record.
+    sealing: Option<SealingView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -393,12 +400,16 @@ fn flash_text(done: &str) -> Option<&'static str> {
     })
 }
 
-fn parse_id(id: &str) -> AppResult<TenderId> {
+pub(super) fn parse_id(id: &str) -> AppResult<TenderId> {
     TenderId::parse(id.trim()).map_err(|_| AppError::NotFound("tender"))
 }
 
 /// The tender if it exists and the viewer may know it does (404 otherwise).
-async fn load_visible(state: &AppState, user: Option<&User>, id: &str) -> AppResult<Tender> {
+pub(super) async fn load_visible(
+    state: &AppState,
+    user: Option<&User>,
+    id: &str,
+) -> AppResult<Tender> {
     let id = parse_id(id)?;
     let t = state
         .store
@@ -434,6 +445,10 @@ fn actions_for(user: Option<&User>, t: &Tender, now: DateTime<Utc>) -> Actions {
         review: t.state == TenderState::UnderReview && policy::ensure_reviewer(u, t).is_ok(),
         upload: owner
             && (draft || (t.state == TenderState::Published && now < t.terms.bid_deadline)),
+        bid: super::bids::is_bidder(Some(u))
+            && t.state.is_public()
+            && t.state != TenderState::Cancelled,
+        bidding_open: crate::sealing::ensure_bidding_open(t, now).is_ok(),
     }
 }
 
@@ -620,6 +635,8 @@ struct DetailExtras {
     error: Option<AppError>,
     return_text: String,
     cancel_text: String,
+    /// This server's URL as the browser reached it, for command lines to copy.
+    base: Option<String>,
 }
 
 async fn detail_response(
@@ -649,6 +666,7 @@ async fn detail_response(
             return_text: extras.return_text,
             cancel_text: extras.cancel_text,
             max_document: view::size(state.settings.max_document_bytes),
+            sealing: sealed::sealing_view(state, t, extras.base.as_deref()).await?,
         })
     }
     .await;
@@ -669,6 +687,7 @@ pub async fn detail(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path(id): Path<String>,
+    headers: HeaderMap,
     query: Result<Query<DetailQuery>, QueryRejection>,
 ) -> Response {
     let nav = Nav::new(user.as_ref(), "tenders");
@@ -680,6 +699,7 @@ pub async fn detail(
                 error: None,
                 return_text: String::new(),
                 cancel_text: String::new(),
+                base: sealed::server_base(&state, &headers),
             };
             detail_response(&state, user.as_ref(), &t, extras).await
         }
@@ -736,6 +756,7 @@ async fn transition(
             error: Some(e),
             return_text: typed.0.clone(),
             cancel_text: typed.1.clone(),
+            base: None,
         };
         (extras, shown.clone())
     };
@@ -951,6 +972,7 @@ pub async fn upload_document(
                     error: Some(e),
                     return_text: String::new(),
                     cancel_text: String::new(),
+                    base: None,
                 };
                 detail_response(&state, Some(&user), &current, extras).await
             }

@@ -29,6 +29,8 @@ struct Fixture {
     state: AppState,
     app: Router,
     clock: ManualClock,
+    /// The organisation of `bidder`.
+    bidder_org: OrgId,
     _dir: tempfile::TempDir,
 }
 
@@ -110,14 +112,17 @@ async fn fixture() -> Fixture {
     let org = add_org(&state, 1, OrgKind::Tenderee).await;
     let other = add_org(&state, 2, OrgKind::Tenderee).await;
     let bidder_org = add_org(&state, 3, OrgKind::Bidder).await;
+    let bidder2_org = add_org(&state, 4, OrgKind::Bidder).await;
     add_user(&state, "tenderee", vec![Role::Tenderee], Some(org)).await;
     add_user(&state, "other", vec![Role::Tenderee], Some(other)).await;
     add_user(&state, "bidder", vec![Role::Bidder], Some(bidder_org)).await;
+    add_user(&state, "bidder2", vec![Role::Bidder], Some(bidder2_org)).await;
     add_user(&state, "officer", vec![Role::CentreOfficer], None).await;
     Fixture {
         app: crate::router(state.clone()),
         state,
         clock,
+        bidder_org,
         _dir: dir,
     }
 }
@@ -717,4 +722,626 @@ async fn the_list_pages() {
     );
     let none = send(&f.app, get("/tenders?state=published", Some(&tenderee))).await;
     assert!(none.html.contains("No tenders match this filter"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sealed bids: the bidder's page and the sealing part of the tender's page
+
+use sealbid_seal::keys::SigningKey;
+use sealbid_seal::manifest::{EnvelopeEntry, Manifest};
+use sealbid_seal::policy::SealingPolicy;
+use sealbid_seal::signed::Signed;
+use sealbid_seal::threshold::{EnvelopeKind, ShareContext};
+
+/// A draft created, submitted and approved through the pages: published, deadline 40 days out.
+async fn published_tender(f: &Fixture, code: &str) -> String {
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let id = create_draft(f, &tenderee, code).await;
+    let p = send(
+        &f.app,
+        post(
+            &format!("/tenders/{id}/submit"),
+            Some(&tenderee),
+            SAME_ORIGIN,
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let officer = sign_in(&f.app, "officer").await;
+    let p = send(
+        &f.app,
+        post(
+            &format!("/tenders/{id}/approve"),
+            Some(&officer),
+            SAME_ORIGIN,
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    id
+}
+
+async fn policy(f: &Fixture, id: &str) -> Signed<SealingPolicy> {
+    let tid = sealbid_domain::TenderId::parse(id).unwrap();
+    let s = f.state.store.get_sealing(tid).await.unwrap().unwrap();
+    crate::sealing::policy_of(&s).unwrap()
+}
+
+/// The bidder's deposit reference, through the page's form.
+async fn reference_for(f: &Fixture, cookie: &str, id: &str) -> String {
+    let p = send(
+        &f.app,
+        post(
+            &format!("/tenders/{id}/bid/deposit-reference"),
+            Some(cookie),
+            SAME_ORIGIN,
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let prefix = format!("/tenders/{id}/bid?reference=");
+    p.location
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("unexpected redirect {}", p.location))
+        .to_string()
+}
+
+/// A bid sealed as `sealbid seal` seals it: the signed manifest and the envelope files
+/// (`price.age`, and `technical.age` when asked for).
+struct SealedBid {
+    manifest: Vec<u8>,
+    files: Vec<(&'static str, &'static str, Vec<u8>)>,
+}
+
+fn seal_bid(
+    policy: &Signed<SealingPolicy>,
+    tender: &str,
+    org: OrgId,
+    reference: &str,
+    key: &SigningKey,
+    technical: bool,
+) -> SealedBid {
+    let committee = policy.body.committee();
+    let mut rng = rand::rngs::OsRng;
+    let price = br#"{"currency":"CNY","total":"987654.32","lines":[]}"#.to_vec();
+    let mut kinds = vec![(EnvelopeKind::Price, "price", "price.age", price)];
+    if technical {
+        kinds.push((
+            EnvelopeKind::Technical,
+            "technical",
+            "technical.age",
+            b"technical proposal".to_vec(),
+        ));
+    }
+    let mut entries = Vec::new();
+    let mut files = Vec::new();
+    for (kind, field, file, plain) in kinds {
+        let ctx = ShareContext {
+            tender: tender.to_string(),
+            bidder: org.to_string(),
+            kind,
+        };
+        let mut out = Vec::new();
+        let d = sealbid_seal::envelope::seal_envelope(
+            &committee,
+            &ctx,
+            None,
+            &mut rng,
+            plain.as_slice(),
+            &mut out,
+        )
+        .unwrap();
+        entries.push(EnvelopeEntry {
+            kind,
+            sha256: d.sha256_hex(),
+            size: d.size,
+        });
+        files.push((field, file, out));
+    }
+    let manifest = Manifest {
+        version: 1,
+        tender: tender.to_string(),
+        bidder: org.to_string(),
+        policy_hash: policy.body.hash_hex().unwrap(),
+        deposit_reference: reference.to_string(),
+        envelopes: entries,
+        sealed_at: start(),
+    };
+    SealedBid {
+        manifest: Signed::sign(manifest, key)
+            .unwrap()
+            .to_json_bytes()
+            .unwrap(),
+        files,
+    }
+}
+
+/// A `multipart/form-data` post of files, as the browser sends the bid form.
+fn multipart(uri: &str, cookie: &str, parts: &[(&str, &str, &[u8])]) -> Request<Body> {
+    let boundary = "----sealbid-test-boundary-5b1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, "http://sealbid.test")
+        .header(header::COOKIE, cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn bid_form(sealed: &SealedBid) -> Vec<(&str, &str, &[u8])> {
+    let mut parts: Vec<(&str, &str, &[u8])> =
+        vec![("manifest", "manifest.json", sealed.manifest.as_slice())];
+    for (field, file, bytes) in &sealed.files {
+        parts.push((field, file, bytes.as_slice()));
+    }
+    parts
+}
+
+/// Every file under the blob store's `bids/` folder.
+fn stored_bid_files(f: &Fixture) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&f._dir.path().join("bids"), &mut out);
+    out
+}
+
+/// The text of the element with `id` (up to its first tag inside).
+fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in the page"));
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest[start..].find('<').unwrap() + start;
+    rest[start..end].trim()
+}
+
+#[tokio::test]
+async fn the_bid_page_is_for_bidders_only() {
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-BID-001").await;
+    let url = format!("/tenders/{id}/bid");
+
+    // A bidder sees its page, with its organisation and this tender in the command line.
+    let bidder = sign_in(&f.app, "bidder").await;
+    let p = send(&f.app, get(&url, Some(&bidder))).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("id=\"bid-form\""));
+    assert!(p.html.contains("enctype=\"multipart/form-data\""));
+    assert!(p.html.contains("id=\"get-reference\""));
+    let command = text_of(&p.html, "seal-command");
+    assert!(
+        command.starts_with("sealbid seal --server http://sealbid.test"),
+        "{command}"
+    );
+    assert!(command.contains(&format!("--tender {id}")), "{command}");
+    assert!(command.contains(&f.bidder_org.to_string()), "{command}");
+    assert!(
+        command.contains("--deposit-reference REFERENCE"),
+        "{command}"
+    );
+    assert!(p.html.contains("id=\"no-bids\""));
+    // The tender's page links to it for the bidder, and for nobody else.
+    let d = send(&f.app, get(&format!("/tenders/{id}"), Some(&bidder))).await;
+    assert!(d.html.contains(&format!("href=\"{url}\"")));
+    let d = send(&f.app, get(&format!("/tenders/{id}"), None)).await;
+    assert!(!d.html.contains(&format!("href=\"{url}\"")));
+
+    // Signed in, but not a bidder: 403, as the API answers.
+    for who in ["tenderee", "other", "officer"] {
+        let cookie = sign_in(&f.app, who).await;
+        let p = send(&f.app, get(&url, Some(&cookie))).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+        assert!(p.html.contains("Only bidders"), "{who}: {}", p.html);
+        let p = send(
+            &f.app,
+            post(
+                &format!("{url}/deposit-reference"),
+                Some(&cookie),
+                SAME_ORIGIN,
+                &[],
+            ),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+        let p = send(&f.app, multipart(&url, &cookie, &[])).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    // Not signed in: off to sign in, and back here afterwards.
+    let p = send(&f.app, get(&url, None)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location, format!("/login?next=%2Ftenders%2F{id}%2Fbid"));
+    // A draft the bidder may not see is not found, like any unknown tender.
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let draft = create_draft(&f, &tenderee, "QD-BID-002").await;
+    let p = send(&f.app, get(&format!("/tenders/{draft}/bid"), Some(&bidder))).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let p = send(
+        &f.app,
+        get(
+            "/tenders/0190f5f2-0000-7000-8000-000000000000/bid",
+            Some(&bidder),
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_bidder_gets_a_reference_uploads_a_sealed_bid_and_keeps_the_receipt() {
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-BID-010").await;
+    let url = format!("/tenders/{id}/bid");
+    let bidder = sign_in(&f.app, "bidder").await;
+
+    // The tender's page: the committee, the policy and the log key; no bids yet.
+    let d = send(&f.app, get(&format!("/tenders/{id}"), None)).await;
+    assert_eq!(text_of(&d.html, "sealed-bids"), "0");
+    assert!(d.html.contains("Seat 1") && d.html.contains("Seat 2"));
+    assert_eq!(d.html.matches("Key registered").count(), 2);
+    let pol = policy(&f, &id).await;
+    assert_eq!(
+        text_of(&d.html, "policy-hash"),
+        pol.body.hash_hex().unwrap()
+    );
+    let log_key = f.state.sealing.log_verifier().to_string();
+    assert_eq!(text_of(&d.html, "log-key"), log_key);
+
+    // The reference, through the form; asking again gives the same one.
+    let reference = reference_for(&f, &bidder, &id).await;
+    assert!(reference.starts_with("SB"), "{reference}");
+    assert_eq!(reference_for(&f, &bidder, &id).await, reference);
+    let p = send(
+        &f.app,
+        get(&format!("{url}?reference={reference}"), Some(&bidder)),
+    )
+    .await;
+    assert_eq!(text_of(&p.html, "deposit-reference"), reference);
+    assert!(text_of(&p.html, "seal-command").contains(&format!("--deposit-reference {reference}")));
+    // Someone else's reference in the address is not shown as theirs.
+    let bidder2 = sign_in(&f.app, "bidder2").await;
+    let p = send(
+        &f.app,
+        get(&format!("{url}?reference={reference}"), Some(&bidder2)),
+    )
+    .await;
+    assert!(!p.html.contains(&reference));
+    assert!(p.html.contains("id=\"get-reference\""));
+
+    // Upload the files `sealbid seal` wrote.
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let sealed = seal_bid(&pol, &id, f.bidder_org, &reference, &key, true);
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&sealed))).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let bid_id = p
+        .location
+        .strip_prefix(&format!("{url}?submitted="))
+        .unwrap_or_else(|| panic!("unexpected redirect {}", p.location))
+        .to_string();
+    let page = send(&f.app, get(&p.location, Some(&bidder))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("id=\"receipt\""), "{}", page.html);
+    let index: u64 = text_of(&page.html, "receipt-index").parse().unwrap();
+    assert!(
+        page.html.contains(&view::time(start())),
+        "the checkpoint time"
+    );
+    assert!(page.html.contains("data-status=\"active\""));
+    // The reference is remembered from the bid.
+    assert_eq!(text_of(&page.html, "deposit-reference"), reference);
+    // The envelopes are stored under their hashes; nothing is left in staging.
+    let stored = stored_bid_files(&f);
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert!(stored
+        .iter()
+        .all(|p| !p.to_string_lossy().contains("staging")));
+
+    // The receipt downloads as JSON and verifies against the log key.
+    let r = send(
+        &f.app,
+        get(&format!("{url}/receipts/{bid_id}.json"), Some(&bidder)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(r.content_type.starts_with("application/json"));
+    let receipt: sealbid_seal::receipt::Receipt = serde_json::from_str(&r.html).unwrap();
+    assert_eq!(receipt.index, index);
+    let verified = receipt.verify(&f.state.sealing.log_verifier()).unwrap();
+    assert_eq!(
+        text_of(&page.html, "receipt-entry"),
+        hex::encode(sealbid_seal::merkle::leaf_hash(receipt.entry.as_bytes()))
+    );
+    assert_eq!(verified.time, start());
+    // Nobody else gets it: another bidder, the tenderee, a made-up name.
+    let p = send(
+        &f.app,
+        get(&format!("{url}/receipts/{bid_id}.json"), Some(&bidder2)),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let p = send(
+        &f.app,
+        get(&format!("{url}/receipts/{bid_id}.json"), Some(&tenderee)),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = send(
+        &f.app,
+        get(&format!("{url}/receipts/{bid_id}"), Some(&bidder)),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+
+    // The tender's page counts one sealed bid, and never says whose.
+    let d = send(&f.app, get(&format!("/tenders/{id}"), Some(&tenderee))).await;
+    assert_eq!(text_of(&d.html, "sealed-bids"), "1");
+    assert!(!d.html.contains("Qingdao Org 3"));
+    assert!(!d.html.contains(&f.bidder_org.to_string()));
+
+    // A second bid (price only) replaces the first; both are listed with their receipts.
+    f.clock.advance(Duration::hours(1));
+    let bidder = sign_in(&f.app, "bidder").await;
+    let again = seal_bid(&pol, &id, f.bidder_org, &reference, &key, false);
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&again))).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let page = send(&f.app, get(&p.location, Some(&bidder))).await;
+    assert!(page.html.contains("data-status=\"active\""));
+    assert!(page.html.contains("data-status=\"replaced\""));
+    assert_eq!(
+        page.html.matches("/receipts/").count(),
+        2 + 1,
+        "two rows and the new receipt"
+    );
+    let d = send(&f.app, get(&format!("/tenders/{id}"), None)).await;
+    assert_eq!(text_of(&d.html, "sealed-bids"), "1");
+}
+
+#[tokio::test]
+async fn refused_uploads_show_the_code_and_keep_nothing() {
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-BID-020").await;
+    let url = format!("/tenders/{id}/bid");
+    let bidder = sign_in(&f.app, "bidder").await;
+    let reference = reference_for(&f, &bidder, &id).await;
+    let pol = policy(&f, &id).await;
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+
+    // A manifest whose signature does not verify.
+    let sealed = seal_bid(&pol, &id, f.bidder_org, &reference, &key, true);
+    let text = String::from_utf8(sealed.manifest.clone()).unwrap();
+    let tampered = text.replace(&reference, "SB0000000000000000");
+    assert_ne!(tampered, text);
+    let forged = SealedBid {
+        manifest: tampered.into_bytes(),
+        files: sealed.files.clone(),
+    };
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&forged))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert_eq!(text_of(&p.html, "bid-error-code"), "bad_signature");
+    assert!(
+        stored_bid_files(&f).is_empty(),
+        "{:?}",
+        stored_bid_files(&f)
+    );
+
+    // An envelope of another sealing run.
+    let other = seal_bid(&pol, &id, f.bidder_org, &reference, &key, false);
+    let mixed = SealedBid {
+        manifest: sealed.manifest.clone(),
+        files: vec![other.files[0].clone()],
+    };
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&mixed))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(text_of(&p.html, "bid-error-code"), "manifest_mismatch");
+    assert!(p.html.contains("price.age"));
+    assert!(stored_bid_files(&f).is_empty());
+
+    // The technical envelope left out: the manifest lists it.
+    let partial = SealedBid {
+        manifest: sealed.manifest.clone(),
+        files: vec![sealed.files[0].clone()],
+    };
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&partial))).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(text_of(&p.html, "bid-error-code"), "envelope_missing");
+    assert!(stored_bid_files(&f).is_empty());
+
+    // No manifest at all.
+    let p = send(
+        &f.app,
+        multipart(&url, &bidder, &[("price", "price.age", &sealed.files[0].2)]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(text_of(&p.html, "bid-error-code"), "no_manifest");
+    assert!(stored_bid_files(&f).is_empty());
+    assert_eq!(
+        f.state
+            .store
+            .count_active_bids(pol_tender(&id))
+            .await
+            .unwrap(),
+        0
+    );
+
+    // After the deadline: refused before a byte is read, with `deadline_passed`.
+    f.clock.advance(Duration::days(41));
+    let bidder = sign_in(&f.app, "bidder").await;
+    let p = send(&f.app, multipart(&url, &bidder, &bid_form(&sealed))).await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
+    assert_eq!(text_of(&p.html, "bid-error-code"), "deadline_passed");
+    assert!(p.html.contains("id=\"bidding-closed\""));
+    assert!(
+        !p.html.contains("id=\"bid-form\""),
+        "no form after the deadline"
+    );
+    assert!(stored_bid_files(&f).is_empty());
+    assert_eq!(
+        f.state
+            .store
+            .count_active_bids(pol_tender(&id))
+            .await
+            .unwrap(),
+        0
+    );
+    // The page itself still opens (for the receipts), without the form.
+    let p = send(&f.app, get(&url, Some(&bidder))).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.html.contains("id=\"bid-form\""));
+}
+
+fn pol_tender(id: &str) -> sealbid_domain::TenderId {
+    sealbid_domain::TenderId::parse(id).unwrap()
+}
+
+#[tokio::test]
+async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
+    use sealbid_seal::opening::{
+        BidOutcome, DepositCheck, OpenedBid, OpenedEnvelope, OpeningRecord,
+    };
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-BID-030").await;
+    let tid = pol_tender(&id);
+    // The closing and the opening as the ceremony stores them (the record is built here; the
+    // page only lays out what it says).
+    let mut s = f.state.store.get_sealing(tid).await.unwrap().unwrap();
+    let opened_bid =
+        |name: &str, total: Option<&str>, outcome: BidOutcome, sufficient: bool| OpenedBid {
+            bidder: OrgId::new().to_string(),
+            bidder_name: name.into(),
+            log_index: 7,
+            entry: String::new(),
+            proof: Vec::new(),
+            manifest_digest: "ab".repeat(32),
+            envelopes: vec![OpenedEnvelope {
+                kind: EnvelopeKind::Price,
+                sha256: "cd".repeat(32),
+                size: 300,
+                file_key: None,
+                file_key_sha256: None,
+            }],
+            price: total.map(|t| sealbid_seal::payload::PricePayload {
+                currency: "CNY".into(),
+                total: t.parse().unwrap(),
+                lines: Vec::new(),
+            }),
+            deposit: DepositCheck {
+                reference: "SB1".into(),
+                paid: "20000.00".into(),
+                sufficient,
+                envelopes: Vec::new(),
+                payers: Vec::new(),
+            },
+            outcome,
+        };
+    let record = OpeningRecord {
+        version: 1,
+        tender: id.clone(),
+        tender_code: "QD-BID-030".into(),
+        opening_time: start(),
+        opened_at: start(),
+        threshold: 2,
+        revealed_by: vec![1, 2],
+        deposit_required: "20000.00".into(),
+        closing_index: 5,
+        closing_entry: String::new(),
+        closing_proof: Vec::new(),
+        closing_checkpoint: String::new(),
+        bids: vec![
+            opened_bid(
+                "Haixin Construction",
+                Some("950000.00"),
+                BidOutcome::Valid,
+                true,
+            ),
+            opened_bid(
+                "Late Builders",
+                None,
+                BidOutcome::Invalid {
+                    code: "hash_mismatch".into(),
+                    reason: "the ciphertext is not the one the manifest names".into(),
+                },
+                false,
+            ),
+        ],
+    };
+    let signed = Signed::sign(record, &f.state.sealing.signing).unwrap();
+    s.closing = Some(sealbid_store::Closing {
+        at: start(),
+        log_index: 5,
+        checkpoint: "sealbid.local/log\n6\nROOT=\n\n— sealbid.local/log SIG=\n".into(),
+        bids: 2,
+    });
+    s.opened = Some(sealbid_store::Opened {
+        at: start(),
+        log_index: 8,
+        checkpoint: String::new(),
+        record: String::from_utf8(signed.to_json_bytes().unwrap()).unwrap(),
+    });
+    let version = s.version;
+    s.version += 1;
+    let audit = AuditEvent::new(None, start(), "test.opened", "tender", tid);
+    f.state
+        .store
+        .seal_write(sealbid_store::SealWrite {
+            tender: None,
+            sealing: Some((&s, version)),
+            bid: None,
+            log: None,
+            audit: &audit,
+        })
+        .await
+        .unwrap();
+
+    let d = send(&f.app, get(&format!("/tenders/{id}"), None)).await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.html);
+    assert!(d.html.contains("id=\"closing-checkpoint\""));
+    assert!(d.html.contains("sealbid.local/log\n6\nROOT="));
+    assert_eq!(text_of(&d.html, "sealed-bids"), "2");
+    assert!(d.html.contains("id=\"opening-table\""));
+    assert!(d.html.contains("Haixin Construction"));
+    assert!(d.html.contains("¥950,000.00"));
+    assert!(d.html.contains("hash_mismatch"));
+    assert!(d.html.contains("Insufficient"));
+    assert!(d.html.contains(&"cd".repeat(32)));
+    assert!(d
+        .html
+        .contains(&format!("href=\"/api/v1/tenders/{id}/opening/record\"")));
+    let hint = text_of(&d.html, "verify-opening");
+    assert!(hint.starts_with("sealbid verify-opening opening-record-QD-BID-030.json --log-key "));
+    assert!(hint.ends_with("--server http://sealbid.test"), "{hint}");
 }
