@@ -244,9 +244,6 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
     )
     .await?;
     let mut t = published;
-    let before = t.clone();
-    t.submit_for_review(now, &state.calendar, &state.rules)?;
-    transition(state, &before, &tenderee_user, "tender.submit", &t).await?;
     // The opening committee: the tenderee's and the supervisor's seats (their demo identities
     // are written under the keys directory) and the platform's, 2 of 3.
     let committee_dir = keys_dir.join("demo-committee");
@@ -267,6 +264,15 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
     sealbid_server::sealing::set_committee(state, &tenderee_user, &t, 2, seats.clone(), true)
         .await
         .map_err(|e| anyhow::anyhow!("demo committee: {e}"))?;
+    // The committee's shape is part of the terms: read the tender back.
+    t = state
+        .store
+        .get_tender(t.id)
+        .await?
+        .context("the demo tender")?;
+    let before = t.clone();
+    t.submit_for_review(now, &state.calendar, &state.rules)?;
+    transition(state, &before, &tenderee_user, "tender.submit", &t).await?;
     let before = t.clone();
     t.approve(now, &state.rules)?;
     let audit = AuditEvent::new(Some(officer.id), now, "tender.publish", "tender", t.id)
@@ -298,6 +304,11 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
     sealbid_server::sealing::set_committee(state, &tenderee_user, &r, 2, seats, true)
         .await
         .map_err(|e| anyhow::anyhow!("demo committee: {e}"))?;
+    r = state
+        .store
+        .get_tender(r.id)
+        .await?
+        .context("the demo tender under review")?;
     let before = r.clone();
     r.submit_for_review(now, &state.calendar, &state.rules)?;
     transition(state, &before, &tenderee_user, "tender.submit", &r).await?;

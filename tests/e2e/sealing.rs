@@ -505,7 +505,17 @@ e2e_test! {
         let member = crate::support::member_identity();
         let tender = app.create_tender(&owner, "SEAL-FEW-001", 25).await;
         app.set_committee(&owner, &tender, 2, &[member.recipient()], true).await;
+        // The committee's shape is the tender's committee terms: the notice says what seals it.
+        let t = app.get(&format!("/tenders/{tender}"), Some(&owner)).await.expect(200);
+        assert_eq!(t.body["terms"]["committee"], json!({"threshold": 2, "members": 2}));
         app.post(&format!("/tenders/{tender}/submit"), Some(&owner), json!({})).await.expect(200);
+        // Under review the committee is fixed (members could still register keys).
+        let r = app
+            .put(&format!("/tenders/{tender}/committee"), Some(&owner),
+                json!({"threshold": 2, "seats": [{"name": "x", "recipient": member.recipient().to_string()}], "platform_seat": true}))
+            .await
+            .expect(409);
+        assert_eq!(r.code(), "committee_fixed");
         app.post(&format!("/tenders/{tender}/approve"), Some(&officer), json!({})).await.expect(200);
         let committee = app.get(&format!("/tenders/{tender}/committee"), None).await.expect(200);
         let policy: Signed<SealingPolicy> = serde_json::from_value(committee.body["policy"].clone()).unwrap();

@@ -208,7 +208,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             max_document_bytes: MAX_DOCUMENT_BYTES,
             ..ServerSettings::default()
         },
-    );
+    )
+    .expect("fresh platform keys");
 
     // Seed: the Qingdao city hall and an admin, written to the store directly (the API needs an
     // admin to create anything).

@@ -213,7 +213,9 @@ pub struct SeatSpec {
 /// Largest committee.
 pub const MAX_SEATS: usize = 15;
 
-/// Sets (or replaces) a tender's committee: the owner, before publication.
+/// Sets (or replaces) a tender's committee: the owner, while the tender is a draft. The tender's
+/// declared committee terms ("any t of n") are set to this committee's in the same write, so the
+/// notice and the sealing policy can never disagree.
 pub async fn set_committee(
     state: &AppState,
     user: &User,
@@ -223,10 +225,11 @@ pub async fn set_committee(
     platform_seat: bool,
 ) -> AppResult<TenderSealing> {
     crate::policy::ensure_owner(user, tender)?;
-    if !matches!(tender.state, TenderState::Draft | TenderState::UnderReview) {
+    if tender.state != TenderState::Draft {
         return Err(conflict(
             "committee_fixed",
-            "the committee is fixed once the tender is published",
+            "the committee is part of the tender's terms: it is set while the tender is a draft \
+             (members may still register their keys until publication)",
         ));
     }
     let n = seats.len() + usize::from(platform_seat);
@@ -314,10 +317,20 @@ pub async fn set_committee(
         tender.id,
     )
     .with_change(existing.as_ref(), Some(&sealing));
+    let shape = sealbid_domain::tender::CommitteePolicy {
+        threshold,
+        members: u8::try_from(n).map_err(internal)?,
+    };
+    let mut updated = tender.clone();
+    if tender.terms.committee != shape {
+        let mut terms = tender.terms.clone();
+        terms.committee = shape;
+        updated.edit_draft(terms)?;
+    }
     state
         .store
         .seal_write(SealWrite {
-            tender: None,
+            tender: (updated.version != tender.version).then_some((&updated, tender.version)),
             sealing: Some((&sealing, expected)),
             bid: None,
             log: None,

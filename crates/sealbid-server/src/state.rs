@@ -99,14 +99,16 @@ impl AppState {
         clock: Arc<dyn Clock>,
         calendar: Arc<WorkingCalendar>,
         settings: ServerSettings,
-    ) -> AppState {
-        // Fresh keys for this process (tests); `sealbid serve` loads its own with `with_keys`.
+    ) -> anyhow::Result<AppState> {
+        // Fresh keys for this process (tests, embedding); `sealbid serve` loads its own with
+        // `with_keys`.
         let keys = crate::sealing::SealingKeys::generate(
             crate::sealing::DEFAULT_LOG_ORIGIN,
             &mut rand::rngs::OsRng,
-        )
-        .unwrap_or_else(|e| unreachable!("the default log origin is a valid key name: {e}"));
-        AppState::with_keys(store, blobs, clock, calendar, settings, keys)
+        )?;
+        Ok(AppState::with_keys(
+            store, blobs, clock, calendar, settings, keys,
+        ))
     }
 
     /// As [`AppState::new`], with the platform's keys.

@@ -778,7 +778,8 @@ mod tests {
             Arc::new(ManualClock::new(now)),
             Arc::new(WorkingCalendar::try_builtin().unwrap()),
             crate::state::ServerSettings::default(),
-        );
+        )
+        .expect("fresh platform keys");
         let hall = DivisionCode::parse("370202").unwrap();
         let audit = |kind: &str| AuditEvent::new(None, now, "seed", kind, "x");
         state

@@ -168,7 +168,8 @@ pub async fn get_committee(
     Ok(AppJson(committee_view(&state, &s)?))
 }
 
-/// Sets the tender's opening committee (the owning tenderee, before publication).
+/// Sets the tender's opening committee (the owning tenderee, while it is a draft); the tender's
+/// committee terms become this committee's "any t of n".
 #[utoipa::path(
     put,
     path = "/tenders/{id}/committee",
@@ -181,7 +182,7 @@ pub async fn get_committee(
         (status = 401, description = "No session", body = ErrorBody),
         (status = 403, description = "Not the owning tenderee", body = ErrorBody),
         (status = 404, description = "No such tender", body = ErrorBody),
-        (status = 409, description = "Already published", body = ErrorBody),
+        (status = 409, description = "Not a draft (`committee_fixed`)", body = ErrorBody),
         (status = 422, description = "Bad threshold, seat or key", body = ErrorBody),
     )
 )]

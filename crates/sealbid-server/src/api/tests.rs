@@ -25,6 +25,7 @@ async fn state(dir: &tempfile::TempDir) -> AppState {
         Arc::new(WorkingCalendar::try_builtin().unwrap()),
         ServerSettings::default(),
     )
+    .expect("fresh platform keys")
 }
 
 async fn send(app: &Router, req: Request<Body>) -> (StatusCode, serde_json::Value) {

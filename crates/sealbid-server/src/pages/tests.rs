@@ -95,7 +95,8 @@ async fn fixture() -> Fixture {
         Arc::new(clock.clone()),
         Arc::new(WorkingCalendar::try_builtin().unwrap()),
         ServerSettings::default(),
-    );
+    )
+    .expect("fresh platform keys");
     for (code, name) in [("370200", "Qingdao Centre"), ("370202", "Shinan Hall")] {
         state
             .store
@@ -254,42 +255,27 @@ async fn create_draft(f: &Fixture, cookie: &str, code: &str) -> String {
         .strip_prefix("/tenders/")
         .and_then(|r| r.strip_suffix("?done=created"))
         .unwrap_or_else(|| panic!("unexpected redirect {}", p.location));
-    // An opening committee (one member and the platform, 2 of 2), so the tender can be published.
+    // An opening committee (one member and the platform, 2 of 2), so the tender can be published;
+    // set as the tenderee does, which also sets the tender's committee terms.
     let tender_id = sealbid_domain::TenderId::parse(id).unwrap();
     let member = sealbid_seal::keys::MemberIdentity::generate(&mut rand::rngs::OsRng);
-    let seat = |index: u8, platform: bool, recipient: String| sealbid_store::CommitteeSeat {
-        index,
-        name: format!("Seat {index}"),
-        role: "member".into(),
-        user_id: None,
-        platform,
-        recipient: Some(recipient),
-    };
-    let sealing = sealbid_store::TenderSealing {
-        tender_id,
-        version: 1,
-        threshold: 2,
-        seats: vec![
-            seat(1, false, member.recipient().to_string()),
-            seat(2, true, f.state.sealing.identity.recipient().to_string()),
-        ],
-        policy: None,
-        policy_index: None,
-        closing: None,
-        opened: None,
-    };
-    let audit = AuditEvent::new(None, start(), "tender.committee", "tender", tender_id);
-    f.state
-        .store
-        .seal_write(sealbid_store::SealWrite {
-            tender: None,
-            sealing: Some((&sealing, 0)),
-            bid: None,
-            log: None,
-            audit: &audit,
-        })
-        .await
-        .unwrap();
+    let tender = f.state.store.get_tender(tender_id).await.unwrap().unwrap();
+    let (owner, _) = f.state.store.find_login("tenderee").await.unwrap().unwrap();
+    crate::sealing::set_committee(
+        &f.state,
+        &owner,
+        &tender,
+        2,
+        vec![crate::sealing::SeatSpec {
+            name: "Seat 1".into(),
+            role: "member".into(),
+            user_id: None,
+            recipient: Some(member.recipient().to_string()),
+        }],
+        true,
+    )
+    .await
+    .unwrap();
     id.to_string()
 }
 
@@ -478,7 +464,7 @@ async fn a_tender_goes_from_draft_to_published_through_the_pages() {
     assert!(p.html.contains("data-state=\"draft\""));
     assert!(p.html.contains("Draft saved"));
     assert!(p.html.contains("¥1,000,000.00"));
-    assert!(p.html.contains("any 3 of 5 members"));
+    assert!(p.html.contains("any 2 of 2 members"));
     assert!(p.html.contains("id=\"submit-review\""));
 
     // Hidden from the public, from other tenderees and from officers while a draft.
@@ -1010,7 +996,7 @@ async fn a_bidder_gets_a_reference_uploads_a_sealed_bid_and_keeps_the_receipt() 
     // The tender's page: the committee, the policy and the log key; no bids yet.
     let d = send(&f.app, get(&format!("/tenders/{id}"), None)).await;
     assert_eq!(text_of(&d.html, "sealed-bids"), "0");
-    assert!(d.html.contains("Seat 1") && d.html.contains("Seat 2"));
+    assert!(d.html.contains("Seat 1") && d.html.contains("Sealbid platform"));
     assert_eq!(d.html.matches("Key registered").count(), 2);
     let pol = policy(&f, &id).await;
     assert_eq!(
