@@ -145,6 +145,9 @@ pub struct ObjectBlobStore {
     store: Arc<dyn ObjectStore>,
     /// Where the blobs are, for logs (no credentials).
     location: String,
+    /// The directory of a local store: every stored blob is fsynced there (with its directory)
+    /// before `put_stream` and `rename` return, so a receipt never outlives a power cut's loss.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ObjectBlobStore {
@@ -160,7 +163,29 @@ impl ObjectBlobStore {
         ObjectBlobStore {
             store,
             location: location.into(),
+            local_root: None,
         }
+    }
+
+    /// Forces a local blob and its directory to disk (a no-op for object stores, which
+    /// acknowledge a put only once it is durable).
+    async fn sync_local(&self, key: &str) -> Result<(), BlobError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        let file = root.join(key);
+        let sync = move || -> std::io::Result<()> {
+            std::fs::File::open(&file)?.sync_all()?;
+            if let Some(dir) = file.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        };
+        tokio::task::spawn_blocking(sync)
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r)
+            .map_err(BlobError::Upload)
     }
 
     /// Blobs as files under `dir`, which is created if missing.
@@ -175,7 +200,9 @@ impl ObjectBlobStore {
         let fs = LocalFileSystem::new_with_prefix(dir)
             .map_err(|e| BlobError::Config(format!("blob directory {}: {e}", dir.display())))?
             .with_automatic_cleanup(true);
-        Ok(Self::new(Arc::new(fs), dir.display().to_string()))
+        let mut store = Self::new(Arc::new(fs), dir.display().to_string());
+        store.local_root = Some(dir.to_path_buf());
+        Ok(store)
     }
 
     /// Blobs in an S3-compatible bucket: `s3://BUCKET` or `s3://BUCKET/PREFIX`. Credentials,
@@ -280,6 +307,7 @@ impl BlobStore for ObjectBlobStore {
                 source: Box::new(e),
             })
         })?;
+        self.sync_local(key).await?;
         Ok(BlobMeta {
             key: key.to_string(),
             size,
@@ -340,7 +368,8 @@ impl BlobStore for ObjectBlobStore {
         self.store
             .rename(&from_path, &to_path)
             .await
-            .map_err(|e| BlobError::from_store(from, e))
+            .map_err(|e| BlobError::from_store(from, e))?;
+        self.sync_local(to).await
     }
 }
 

@@ -251,13 +251,7 @@ async fn build_page(
     nav: Nav,
 ) -> AppResult<BidPage> {
     let now = state.now();
-    let mine: Vec<Bid> = state
-        .store
-        .list_bids(t.id)
-        .await?
-        .into_iter()
-        .filter(|b| b.bidder_org == org)
-        .collect();
+    let mine: Vec<Bid> = state.store.list_bids_of(t.id, org).await?;
     // The reference: one just created or named by a failed upload's manifest (if it is this
     // bidder's for this tender), else the one of the latest bid.
     let mut reference = None;
