@@ -50,6 +50,30 @@ pub enum BidOutcome {
     },
 }
 
+/// What the record says of an opened price envelope: its total and a digest of the whole price
+/// document, so the record stays small however long the bill of quantities is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenedPrice {
+    pub currency: String,
+    pub total: Decimal,
+    /// Bill-of-quantities lines in the price document.
+    pub lines: u64,
+    /// Hex SHA-256 of the decrypted price document.
+    pub plaintext_sha256: String,
+}
+
+impl OpenedPrice {
+    pub fn of(price: &PricePayload, plaintext: &[u8]) -> OpenedPrice {
+        OpenedPrice {
+            currency: price.currency.clone(),
+            total: price.total,
+            lines: price.lines.len() as u64,
+            plaintext_sha256: hex::encode(Sha256::digest(plaintext)),
+        }
+    }
+}
+
 /// The deposit check of one bid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,8 +102,9 @@ pub struct OpenedBid {
     /// Hex digest of the signed manifest (as listed in the closing entry).
     pub manifest_digest: String,
     pub envelopes: Vec<OpenedEnvelope>,
-    /// The opened price envelope (valid bids).
-    pub price: Option<PricePayload>,
+    /// The opened price (valid bids): the total, not the bill of quantities, which anyone can
+    /// read by decrypting the envelope with its published key.
+    pub price: Option<OpenedPrice>,
     pub deposit: DepositCheck,
     pub outcome: BidOutcome,
 }
@@ -384,6 +409,7 @@ pub fn verify_opening(
                     if env.kind == EnvelopeKind::Price {
                         let price = PricePayload::from_json_bytes(&plain)
                             .map_err(from_seal(format!("{ep}.plaintext")))?;
+                        let price = OpenedPrice::of(&price, &plain);
                         if bid.price.as_ref() != Some(&price) {
                             return Err(fail(
                                 format!("{p}.price"),

@@ -21,7 +21,7 @@ use sealbid_seal::keys::{MemberIdentity, MemberRecipient, SigningKey};
 use sealbid_seal::manifest::{SignedManifest, Withdrawal};
 use sealbid_seal::note::{NoteSigner, NoteVerifier};
 use sealbid_seal::opening::{
-    BidOutcome, DepositCheck, OpenedBid, OpenedEnvelope, OpeningRecord, Reveal,
+    BidOutcome, DepositCheck, OpenedBid, OpenedEnvelope, OpenedPrice, OpeningRecord, Reveal,
 };
 use sealbid_seal::payload::{DepositPayerPayload, PricePayload};
 use sealbid_seal::policy::{PolicyMember, SealingPolicy};
@@ -1497,19 +1497,37 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
     }
     let required = t.terms.bid_deposit.amount();
     let tender_id = t.id.to_string();
-    // Gather what each bid needs (log entry, proof, keys) first, then open the bids in parallel
-    // on the blocking pool, at most one per core: decryption is CPU-bound.
-    let mut inputs = Vec::new();
+    // Gather what each bid needs (log entry, proof, keys) first — entries and proofs in one batch
+    // each — then open the bids in parallel on the blocking pool, at most one per core:
+    // decryption is CPU-bound.
+    let mut closed_bids = Vec::with_capacity(closing_body.bids.len());
     for digest in &closing_body.bids {
-        let bid = bids
-            .remove(digest)
-            .ok_or_else(|| internal("a closed bid is missing"))?;
+        closed_bids.push(
+            bids.remove(digest)
+                .ok_or_else(|| internal("a closed bid is missing"))?,
+        );
+    }
+    let indices: Vec<u64> = closed_bids.iter().map(|b| b.log_index).collect();
+    let mut entries: HashMap<u64, String> = state
+        .store
+        .log_entries_at(&indices)
+        .await?
+        .into_iter()
+        .map(|e| (e.index, e.entry))
+        .collect();
+    let proofs = state
+        .store
+        .log_inclusion_proofs(&indices, closing_size)
+        .await?;
+    let mut org_names: HashMap<sealbid_domain::OrgId, String> = HashMap::new();
+    let mut inputs = Vec::with_capacity(closed_bids.len());
+    for (bid, proof) in closed_bids.into_iter().zip(proofs) {
         let reference =
             Signed::<sealbid_seal::manifest::Manifest>::from_json_bytes(bid.manifest.as_bytes())
                 .map(|m| m.body.deposit_reference)
                 .unwrap_or_default();
-        let mut keys = HashMap::new();
         let deposits = payments.get(&reference).cloned().unwrap_or_default();
+        let mut keys = HashMap::new();
         for sha in bid
             .envelopes
             .iter()
@@ -1520,22 +1538,22 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
                 keys.insert(sha.clone(), k.clone());
             }
         }
-        let proof = state
-            .store
-            .log_inclusion_proof(bid.log_index, closing_size)
-            .await?;
-        let entry = state
-            .store
-            .log_entry(bid.log_index)
-            .await?
-            .ok_or_else(|| internal("bid entry missing"))?
-            .entry;
-        let org_name = state
-            .store
-            .get_org(bid.bidder_org)
-            .await?
-            .map(|o| o.name)
-            .unwrap_or_default();
+        let entry = entries
+            .remove(&bid.log_index)
+            .ok_or_else(|| internal("bid entry missing"))?;
+        let org_name = match org_names.get(&bid.bidder_org) {
+            Some(n) => n.clone(),
+            None => {
+                let n = state
+                    .store
+                    .get_org(bid.bidder_org)
+                    .await?
+                    .map(|o| o.name)
+                    .unwrap_or_default();
+                org_names.insert(bid.bidder_org, n.clone());
+                n
+            }
+        };
         inputs.push(OpenBidInput {
             bid,
             reference,
@@ -1721,13 +1739,14 @@ fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
                 };
             }
         } else if kind == EnvelopeKind::Price {
+            let plain = opened.plaintext.as_deref().unwrap_or_default();
             match opened
                 .plaintext
                 .as_deref()
                 .map(PricePayload::from_json_bytes)
             {
                 Some(Ok(p)) => match p.validate() {
-                    Ok(()) => price = Some(p),
+                    Ok(()) => price = Some(OpenedPrice::of(&p, plain)),
                     Err(e) => {
                         outcome = BidOutcome::Invalid {
                             code: "bad_price".into(),

@@ -1599,6 +1599,21 @@ pub async fn sealing_log_appends_and_proves(h: &dyn Harness) {
         )
         .unwrap();
     }
+    // Batches: the same entries and proofs as one at a time.
+    let some = [20u64, 3, 11];
+    let batch = s.log_entries_at(&some).await.unwrap();
+    assert_eq!(
+        batch.iter().map(|e| e.index).collect::<Vec<_>>(),
+        vec![3, 11, 20]
+    );
+    let proofs = s.log_inclusion_proofs(&some, 21).await.unwrap();
+    for (i, p) in some.iter().zip(&proofs) {
+        assert_eq!(p, &s.log_inclusion_proof(*i, 21).await.unwrap());
+    }
+    assert!(matches!(
+        s.log_inclusion_proofs(&[3, 21], 21).await,
+        Err(StoreError::Invalid(_))
+    ));
     // Beyond the log: a clear refusal.
     assert!(matches!(
         s.log_inclusion_proof(0, 22).await,

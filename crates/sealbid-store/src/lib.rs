@@ -214,6 +214,11 @@ pub trait Store: Send + Sync + 'static {
     /// The tree hash of the first `size` entries.
     async fn log_root(&self, size: u64) -> Result<[u8; 32]>;
     async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>>;
+    /// The entries at these indices (missing ones are left out), in index order.
+    async fn log_entries_at(&self, indices: &[u64]) -> Result<Vec<LogEntry>>;
+    /// Inclusion proofs of many entries in the tree of `size`, in the order of `indices`, from
+    /// one batch of node reads.
+    async fn log_inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<[u8; 32]>>>;
     async fn log_consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<[u8; 32]>>;
     /// The deposit reference of (tender, bidder), creating it as `candidate` when there is none.
     async fn deposit_reference(

@@ -580,6 +580,12 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn log_root(&self, size: u64) -> Result<[u8; 32]> {
         self.log_root_impl(size).await
     }
+    async fn log_entries_at(&self, indices: &[u64]) -> Result<Vec<crate::LogEntry>> {
+        self.log_entries_at_impl(indices).await
+    }
+    async fn log_inclusion_proofs(&self, indices: &[u64], size: u64) -> Result<Vec<Vec<[u8; 32]>>> {
+        self.log_inclusion_proofs_impl(indices, size).await
+    }
     async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<[u8; 32]>> {
         self.log_inclusion_proof_impl(index, size).await
     }

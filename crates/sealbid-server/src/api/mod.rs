@@ -192,7 +192,8 @@ endpoints! {
     sealing::bank_deposit / __path_bank_deposit,
     sealing::opening_envelopes / __path_opening_envelopes,
     sealing::opening_commit / __path_opening_commit,
-    sealing::opening_reveal / __path_opening_reveal,
+    // A reveal holds one key per envelope of the tender (about 180 bytes each).
+    sealing::opening_reveal / __path_opening_reveal with DefaultBodyLimit::max(sealing::MAX_REVEAL_BYTES),
     sealing::opening_finish / __path_opening_finish,
     sealing::opening_record / __path_opening_record,
     sealing::log_key / __path_log_key,

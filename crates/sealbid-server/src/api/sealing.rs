@@ -25,6 +25,9 @@ use crate::policy;
 use crate::sealing::{self, BankCallback, EnvelopeToOpen, SeatSpec};
 use crate::state::AppState;
 
+/// Largest reveal document: room for about 180,000 envelopes' keys.
+pub const MAX_REVEAL_BYTES: usize = 32 * 1024 * 1024;
+
 /// The header carrying the bank callback's HMAC-SHA256 (hex) of the raw body.
 pub const BANK_SIGNATURE_HEADER: &str = "x-sealbid-signature";
 

@@ -1240,10 +1240,11 @@ async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
                 file_key: None,
                 file_key_sha256: None,
             }],
-            price: total.map(|t| sealbid_seal::payload::PricePayload {
+            price: total.map(|t| sealbid_seal::opening::OpenedPrice {
                 currency: "CNY".into(),
                 total: t.parse().unwrap(),
-                lines: Vec::new(),
+                lines: 0,
+                plaintext_sha256: "ef".repeat(32),
             }),
             deposit: DepositCheck {
                 reference: "SB1".into(),

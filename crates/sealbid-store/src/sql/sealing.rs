@@ -17,6 +17,9 @@ use crate::sealing::{
 };
 use crate::{Result, StoreError};
 
+/// Nodes read per query (two parameters each; SQLite allows 32,766).
+const NODE_CHUNK: usize = 500;
+
 const ENTRY_COLS: &str = "idx, tender_id, kind, at, leaf_hash, entry";
 const ENTRY_TYS: &[Ty] = &[Ty::Int, Ty::Id, Ty::Text, Ty::Time, Ty::Text, Ty::Text];
 
@@ -124,10 +127,14 @@ fn fill_from_append(s: &mut TenderSealing, kind: &str, app: &Appended) {
 
 impl<B: Backend> SqlStore<B> {
     async fn nodes(&self, coords: &[(u8, u64)]) -> Result<NodeMap> {
-        match nodes_query(coords)? {
-            None => Ok(NodeMap(HashMap::new())),
-            Some(q) => node_map(&self.b.fetch(&q).await?),
+        // In chunks: every node is two bound parameters.
+        let mut map = NodeMap(HashMap::new());
+        for chunk in coords.chunks(NODE_CHUNK) {
+            if let Some(q) = nodes_query(chunk)? {
+                map.0.extend(node_map(&self.b.fetch(&q).await?)?.0);
+            }
         }
+        Ok(map)
     }
 
     async fn nodes_tx(&self, tx: &mut B::Tx, coords: &[(u8, u64)]) -> Result<NodeMap> {
@@ -499,6 +506,51 @@ impl<B: Backend> SqlStore<B> {
             ENTRY_TYS,
         );
         self.b.fetch(&q).await?.iter().map(entry_from).collect()
+    }
+
+    pub(super) async fn log_entries_at_impl(&self, indices: &[u64]) -> Result<Vec<LogEntry>> {
+        let mut out = Vec::with_capacity(indices.len());
+        for chunk in indices.chunks(NODE_CHUNK) {
+            let mut q = Sql::new(&format!(
+                "SELECT {ENTRY_COLS} FROM log_entries WHERE idx IN ("
+            ));
+            for (i, idx) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(Param::Int(to_i64(*idx)?));
+            }
+            q.push(")");
+            for r in self.b.fetch(&q.query(ENTRY_TYS)).await? {
+                out.push(entry_from(&r)?);
+            }
+        }
+        out.sort_by_key(|e| e.index);
+        Ok(out)
+    }
+
+    pub(super) async fn log_inclusion_proofs_impl(
+        &self,
+        indices: &[u64],
+        size: u64,
+    ) -> Result<Vec<Vec<Hash>>> {
+        self.check_size(size).await?;
+        if let Some(i) = indices.iter().find(|i| **i >= size) {
+            return Err(StoreError::Invalid(format!(
+                "entry {i} is not in a tree of {size} entries"
+            )));
+        }
+        let mut coords: Vec<(u8, u64)> = indices
+            .iter()
+            .flat_map(|i| merkle::nodes_for_inclusion(*i, size))
+            .collect();
+        coords.sort_unstable();
+        coords.dedup();
+        let nodes = self.nodes(&coords).await?;
+        indices
+            .iter()
+            .map(|i| merkle::inclusion_proof(&nodes, *i, size).map_err(log_err))
+            .collect()
     }
 
     async fn check_size(&self, size: u64) -> Result<()> {
