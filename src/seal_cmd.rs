@@ -113,11 +113,13 @@ pub struct Connection {
     server: String,
     /// Bearer token from `POST /api/v1/auth/login`; defaults to the SEALBID_TOKEN environment
     /// variable (which keeps it out of your shell history).
+    // Tokens are base64url and may start with `-`.
     #[arg(
         long,
         value_name = "TOKEN",
         env = "SEALBID_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     token: String,
 }
@@ -141,11 +143,13 @@ pub struct SealArgs {
     #[arg(long, value_name = "URL")]
     server: Option<String>,
     /// Bearer token, only for tenders not visible without signing in (default: SEALBID_TOKEN).
+    // Tokens are base64url and may start with `-`.
     #[arg(
         long,
         value_name = "TOKEN",
         env = "SEALBID_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        allow_hyphen_values = true
     )]
     token: Option<String>,
     /// Seal offline: the tender's signed sealing policy as a JSON file (the `policy` of
@@ -2422,6 +2426,18 @@ mod tests {
             "d",
             "--server",
             "http://x"
+        ])
+        .is_ok());
+        // A token may start with `-` (base64url): it is a value, not a flag.
+        assert!(parse(&[
+            "submit",
+            "--server",
+            "http://x",
+            "--token",
+            "-x2whKqDpG9ez8Uf8",
+            "--tender",
+            TENDER,
+            "dir"
         ])
         .is_ok());
         // Seats are 1-based.
