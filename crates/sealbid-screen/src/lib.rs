@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod alert;
 pub mod csv_input;
 pub mod error;
 pub mod fences;
@@ -20,6 +21,7 @@ pub mod screens;
 pub mod settings;
 mod stats;
 
+pub use alert::{Alert, Evidence, Family, LegalGround, Passage, PassagePair, Score, ScorePart};
 pub use csv_input::{read_csv, read_csv_str, CsvOutcome, LineError};
 pub use error::ScreenError;
 pub use fences::{flag_all, flag_outliers, Fences, Outlier, Side, ThresholdSource};
