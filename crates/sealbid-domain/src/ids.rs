@@ -68,3 +68,7 @@ id_type!(
     /// A sealed bid (one submission; a replacement is a new bid).
     BidId
 );
+id_type!(
+    /// An anomaly-engine alert under supervision.
+    AlertId
+);

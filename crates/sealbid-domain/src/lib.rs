@@ -12,11 +12,12 @@ pub mod division;
 pub mod ids;
 pub mod money;
 pub mod org;
+pub mod screening;
 pub mod tender;
 
 pub use calendar::WorkingCalendar;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credit_code::CreditCode;
 pub use division::DivisionCode;
-pub use ids::{AmendmentId, BidId, OrgId, QuestionId, TenderId, UserId};
+pub use ids::{AlertId, AmendmentId, BidId, OrgId, QuestionId, TenderId, UserId};
 pub use money::Money;

@@ -70,6 +70,8 @@ macro_rules! for_each_conformance_case {
             sealing_documents_record_their_log_entries,
             sealing_deposits_are_idempotent,
             sealing_opening_actions_once_each,
+            screening_saves_are_idempotent,
+            alert_review_confirms_with_effects,
         }
     };
 }
@@ -1915,4 +1917,309 @@ pub async fn sealing_opening_actions_once_each(h: &dyn Harness) {
     let got = s.list_opening_actions(t.id).await.unwrap();
     assert_eq!(got.len(), 3);
     assert_eq!(got[0], action(1, "commit", "aa"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Screening: alerts, their review, bid rejections and credit records.
+
+fn new_alert(
+    t: &Tender,
+    fingerprint: &str,
+    indicator: &str,
+    milli: i64,
+    bidders: &[OrgId],
+) -> crate::NewAlert {
+    crate::NewAlert {
+        id: sealbid_domain::AlertId::new(),
+        fingerprint: fingerprint.into(),
+        tender_id: t.id,
+        family: "price_pattern".into(),
+        indicator: indicator.into(),
+        score_milli: milli,
+        bidders: bidders.iter().map(|b| b.to_string()).collect(),
+        doc: format!("{{\"fingerprint\":\"{fingerprint}\"}}"),
+    }
+}
+
+fn screening_of(t: &Tender, at: DateTime<Utc>, milli: Option<i64>) -> crate::TenderScreening {
+    crate::TenderScreening {
+        tender_id: t.id,
+        at,
+        score_milli: milli,
+        doc: "{\"screens\":{}}".into(),
+    }
+}
+
+pub async fn screening_saves_are_idempotent(h: &dyn Harness) {
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let b1 = new_org(s.as_ref(), 11, "Bidder One", OrgKind::Bidder, "370200").await;
+    let b2 = new_org(s.as_ref(), 12, "Bidder Two", OrgKind::Bidder, "370200").await;
+    let alerts = vec![
+        new_alert(&t, "fp-1", "identical_prices", 900, &[b1.id, b2.id]),
+        new_alert(&t, "fp-2", "cv", 400, &[]),
+    ];
+    let ev = event("screening.run", "tender", t.id, t0());
+    let first = s
+        .save_screening(crate::ScreeningWrite {
+            screening: &screening_of(&t, t0(), Some(734)),
+            alerts: &alerts,
+            audit: &ev,
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.inserted.len(), 2);
+    assert_eq!(first.existing, 0);
+    // Re-running: same fingerprints, new ids — nothing new, the screening replaced.
+    let again: Vec<_> = ["fp-1", "fp-2"]
+        .iter()
+        .map(|fp| new_alert(&t, fp, "identical_prices", 100, &[b1.id]))
+        .collect();
+    let second = s
+        .save_screening(crate::ScreeningWrite {
+            screening: &screening_of(&t, minutes(5), None),
+            alerts: &again,
+            audit: &ev,
+        })
+        .await
+        .unwrap();
+    assert!(second.inserted.is_empty());
+    assert_eq!(second.existing, 2);
+    let stored = s.get_tender_screening(t.id).await.unwrap().unwrap();
+    assert_eq!(stored.at, minutes(5));
+    assert_eq!(stored.score_milli, None);
+    assert_eq!(s.list_tender_screenings().await.unwrap().len(), 1);
+
+    let all = s.list_alerts(&crate::AlertFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].fingerprint, "fp-1", "highest score first");
+    assert_eq!(all[0].score_milli, 900, "the first stored alert is kept");
+    let mut want = vec![b1.id.to_string(), b2.id.to_string()];
+    want.sort();
+    assert_eq!(all[0].bidders, want);
+    assert_eq!(all[0].status, sealbid_domain::screening::AlertStatus::Open);
+    assert_eq!(all[0].version, 1);
+
+    // Filters.
+    let by_bidder = crate::AlertFilter {
+        bidder: Some(b2.id.to_string()),
+        ..Default::default()
+    };
+    assert_eq!(s.list_alerts(&by_bidder).await.unwrap().len(), 1);
+    assert_eq!(s.count_alerts(&by_bidder).await.unwrap(), 1);
+    let by_score = crate::AlertFilter {
+        min_score_milli: Some(500),
+        tender: Some(t.id),
+        ..Default::default()
+    };
+    assert_eq!(s.list_alerts(&by_score).await.unwrap().len(), 1);
+    let by_indicator = crate::AlertFilter {
+        indicator: Some("cv".into()),
+        status: Some(sealbid_domain::screening::AlertStatus::Open),
+        ..Default::default()
+    };
+    let cv = s.list_alerts(&by_indicator).await.unwrap();
+    assert_eq!(cv.len(), 1);
+    assert!(cv[0].bidders.is_empty());
+
+    // Bad input leaves the store as it was.
+    let audits = audit_len(s.as_ref()).await;
+    let bad = vec![new_alert(&t, "fp-3", "cv", 1001, &[])];
+    assert!(matches!(
+        s.save_screening(crate::ScreeningWrite {
+            screening: &screening_of(&t, minutes(9), Some(10)),
+            alerts: &bad,
+            audit: &ev,
+        })
+        .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let mut ghost = tender(
+        "SEAL-CONF-GHOST",
+        "Ghost",
+        "370200",
+        b1.id,
+        TenderState::Published,
+    );
+    ghost.id = TenderId::new();
+    assert!(matches!(
+        s.save_screening(crate::ScreeningWrite {
+            screening: &screening_of(&ghost, minutes(9), None),
+            alerts: &[],
+            audit: &ev,
+        })
+        .await,
+        Err(StoreError::Conflict("unknown_tender"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(
+        s.get_tender_screening(t.id).await.unwrap().unwrap().at,
+        minutes(5)
+    );
+}
+
+pub async fn alert_review_confirms_with_effects(h: &dyn Harness) {
+    use sealbid_domain::screening::AlertStatus;
+    let s = h.store();
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    let b1 = new_org(s.as_ref(), 11, "Bidder One", OrgKind::Bidder, "370200").await;
+    let b2 = new_org(s.as_ref(), 12, "Bidder Two", OrgKind::Bidder, "370200").await;
+    let a = new_alert(&t, "fp-r", "deposit_same_account", 950, &[b1.id, b2.id]);
+    let ev = event("screening.run", "tender", t.id, t0());
+    s.save_screening(crate::ScreeningWrite {
+        screening: &screening_of(&t, t0(), None),
+        alerts: std::slice::from_ref(&a),
+        audit: &ev,
+    })
+    .await
+    .unwrap();
+    let supervisor = UserId::new();
+    let step =
+        |seq: i64, action: &str, from: AlertStatus, to: AlertStatus, at| crate::AlertReview {
+            alert_id: a.id,
+            seq,
+            at,
+            actor: Some(supervisor),
+            action: action.into(),
+            from_status: from,
+            to_status: to,
+            reason: format!("{action} reason"),
+        };
+    let rev = event("alert.review", "alert", a.id, minutes(1));
+    let started = step(
+        1,
+        "start",
+        AlertStatus::Open,
+        AlertStatus::UnderReview,
+        minutes(1),
+    );
+    let after = s
+        .review_alert(crate::AlertDecision {
+            alert: a.id,
+            expected_version: 1,
+            review: &started,
+            rejections: &[],
+            credit: &[],
+            audit: &rev,
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.status, AlertStatus::UnderReview);
+    assert_eq!(after.version, 2);
+
+    // A stale decision (version 1) changes nothing, not even the audit chain.
+    let audits = audit_len(s.as_ref()).await;
+    let confirm = step(
+        2,
+        "confirm",
+        AlertStatus::UnderReview,
+        AlertStatus::Confirmed,
+        minutes(2),
+    );
+    let rejections: Vec<_> = [b1.id, b2.id]
+        .iter()
+        .map(|&b| crate::BidRejection {
+            tender_id: t.id,
+            bidder_org: b,
+            alert_id: a.id,
+            ground: "条例 40(6)".into(),
+            at: minutes(2),
+        })
+        .collect();
+    let credit: Vec<_> = [b1.id, b2.id]
+        .iter()
+        .map(|&b| crate::CreditRecord {
+            id: uuid::Uuid::now_v7(),
+            org_id: b,
+            tender_id: Some(t.id),
+            alert_id: Some(a.id),
+            kind: "collusion".into(),
+            ground: "条例 40(6)".into(),
+            reason: "one payer account".into(),
+            recorded_at: minutes(2),
+            barred_until: Some(minutes(2) + Duration::days(365)),
+            recorded_by: Some(supervisor),
+        })
+        .collect();
+    assert!(matches!(
+        s.review_alert(crate::AlertDecision {
+            alert: a.id,
+            expected_version: 1,
+            review: &confirm,
+            rejections: &rejections,
+            credit: &credit,
+            audit: &rev,
+        })
+        .await,
+        Err(StoreError::VersionConflict {
+            expected: 1,
+            found: 2
+        })
+    ));
+    // A rejection naming an unknown organisation rolls the whole decision back.
+    let mut bad = rejections.clone();
+    bad[1].bidder_org = OrgId::new();
+    assert!(s
+        .review_alert(crate::AlertDecision {
+            alert: a.id,
+            expected_version: 2,
+            review: &confirm,
+            rejections: &bad,
+            credit: &credit,
+            audit: &rev,
+        })
+        .await
+        .is_err());
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert!(s.list_bid_rejections(t.id).await.unwrap().is_empty());
+    assert!(s.list_credit_records(b1.id).await.unwrap().is_empty());
+    assert_eq!(s.get_alert(a.id).await.unwrap().unwrap().version, 2);
+
+    let done = s
+        .review_alert(crate::AlertDecision {
+            alert: a.id,
+            expected_version: 2,
+            review: &confirm,
+            rejections: &rejections,
+            credit: &credit,
+            audit: &rev,
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.status, AlertStatus::Confirmed);
+    assert_eq!(done.updated_at, minutes(2));
+    assert_eq!(audit_len(s.as_ref()).await, audits + 1);
+    let steps = s.list_alert_reviews(a.id).await.unwrap();
+    assert_eq!(steps, vec![started, confirm.clone()]);
+    assert_eq!(s.list_bid_rejections(t.id).await.unwrap().len(), 2);
+    let history = s.list_credit_records(b2.id).await.unwrap();
+    assert_eq!(history, vec![credit[1].clone()]);
+    assert!(history[0].bars_at(minutes(3)));
+    assert!(!history[0].bars_at(minutes(2) + Duration::days(366)));
+    // Re-running the screening leaves the decided alert as it is.
+    s.save_screening(crate::ScreeningWrite {
+        screening: &screening_of(&t, minutes(4), None),
+        alerts: &[new_alert(&t, "fp-r", "deposit_same_account", 100, &[b1.id])],
+        audit: &ev,
+    })
+    .await
+    .unwrap();
+    let kept = s.get_alert(a.id).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.status, kept.score_milli),
+        (AlertStatus::Confirmed, 950)
+    );
+    // Unknown alert.
+    assert!(matches!(
+        s.review_alert(crate::AlertDecision {
+            alert: sealbid_domain::AlertId::new(),
+            expected_version: 1,
+            review: &confirm,
+            rejections: &[],
+            credit: &[],
+            audit: &rev,
+        })
+        .await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -109,6 +109,23 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "opening_actions.tender_id, opening_actions.member_index, opening_actions.kind",
         "opening_action",
     ),
+    ("alerts_pkey", "alerts.id", "alert_id"),
+    (
+        "alerts_fingerprint_key",
+        "alerts.fingerprint",
+        "alert_fingerprint",
+    ),
+    (
+        "alert_bidders_pkey",
+        "alert_bidders.alert_id, alert_bidders.bidder",
+        "alert_bidder",
+    ),
+    (
+        "alert_reviews_pkey",
+        "alert_reviews.alert_id, alert_reviews.seq",
+        "alert_review",
+    ),
+    ("credit_records_pkey", "credit_records.id", "credit_record"),
 ];
 
 fn unique_name(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {

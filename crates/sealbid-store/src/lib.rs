@@ -24,6 +24,7 @@ mod error;
 pub mod postgres;
 #[cfg(test)]
 mod s3_tests;
+pub mod screening;
 pub mod sealing;
 pub mod sql;
 pub mod sqlite;
@@ -33,11 +34,15 @@ use chrono::{DateTime, Utc};
 use sealbid_domain::audit::{AuditEvent, AuditRecord, BrokenLink};
 use sealbid_domain::org::{Hall, OrgKind, Organisation, User};
 use sealbid_domain::tender::{Amendment, Question, Tender, TenderState};
-use sealbid_domain::{BidId, DivisionCode, OrgId, QuestionId, TenderId, UserId};
+use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, UserId};
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
 pub use postgres::PgStore;
+pub use screening::{
+    AlertDecision, AlertFilter, AlertReview, BidRejection, CreditRecord, NewAlert, ScreeningSaved,
+    ScreeningWrite, StoredAlert, TenderScreening,
+};
 pub use sealing::{
     Appended, Bid, BidChange, BidStatus, BidWithdrawal, Closing, CommitteeSeat, DepositPayment,
     DepositRef, LogAppend, LogEntry, Opened, OpeningAction, SealWrite, StoredEnvelope,
@@ -242,6 +247,25 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict("opening_action")`.
     async fn add_opening_action(&self, action: &OpeningAction, audit: &AuditEvent) -> Result<()>;
     async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<OpeningAction>>;
+
+    // Screening
+    /// Replaces the tender's screening and stores its alerts, in one transaction with the audit
+    /// event. An alert whose fingerprint is already stored is left as it is (its review included), so
+    /// re-running a screening is idempotent. Scores outside 0..=1000 are `Invalid`.
+    async fn save_screening(&self, w: ScreeningWrite<'_>) -> Result<ScreeningSaved>;
+    async fn get_tender_screening(&self, tender: TenderId) -> Result<Option<TenderScreening>>;
+    /// Every tender's latest screening, oldest first (the market context for fences and scores).
+    async fn list_tender_screenings(&self) -> Result<Vec<TenderScreening>>;
+    async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>>;
+    async fn count_alerts(&self, filter: &AlertFilter) -> Result<u64>;
+    async fn get_alert(&self, id: AlertId) -> Result<Option<StoredAlert>>;
+    /// One review step (status and version checked: `VersionConflict` when the alert moved on, or
+    /// `NotFound`), with a confirmation's bid rejections and credit records, in one transaction.
+    async fn review_alert(&self, decision: AlertDecision<'_>) -> Result<StoredAlert>;
+    async fn list_alert_reviews(&self, alert: AlertId) -> Result<Vec<AlertReview>>;
+    async fn list_bid_rejections(&self, tender: TenderId) -> Result<Vec<BidRejection>>;
+    /// A bidder's credit history, newest first.
+    async fn list_credit_records(&self, org: OrgId) -> Result<Vec<CreditRecord>>;
 
     // Audit
     /// Appends an event on its own (for changes with no other row to write).

@@ -21,6 +21,7 @@ use crate::{HallScope, OrgFilter, Result, Session, SessionKind, Store, StoreErro
 pub enum Param {
     Text(String),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
     Id(Uuid),
     OptId(Option<Uuid>),
@@ -105,6 +106,27 @@ impl Row {
         match self.get(i)? {
             Value::Time(v) => Ok(*v),
             _ => Err(self.mismatch(i, "a timestamp")),
+        }
+    }
+    pub fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Time(v) => Ok(Some(*v)),
+            _ => Err(self.mismatch(i, "a timestamp or null")),
+        }
+    }
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Int(v) => Ok(Some(*v)),
+            _ => Err(self.mismatch(i, "an integer or null")),
+        }
+    }
+    pub fn opt_text(&self, i: usize) -> Result<Option<&str>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Text(v) => Ok(Some(v)),
+            _ => Err(self.mismatch(i, "text or null")),
         }
     }
 }
@@ -269,6 +291,7 @@ macro_rules! in_tx {
     }};
 }
 
+mod screening;
 mod sealing;
 
 fn query(sql: &str, params: Vec<Param>, cols: &'static [Ty]) -> Query {
@@ -625,6 +648,43 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<crate::OpeningAction>> {
         self.list_opening_actions_impl(tender).await
+    }
+
+    async fn save_screening(&self, w: crate::ScreeningWrite<'_>) -> Result<crate::ScreeningSaved> {
+        self.save_screening_impl(w).await
+    }
+    async fn get_tender_screening(
+        &self,
+        tender: TenderId,
+    ) -> Result<Option<crate::TenderScreening>> {
+        self.get_tender_screening_impl(tender).await
+    }
+    async fn list_tender_screenings(&self) -> Result<Vec<crate::TenderScreening>> {
+        self.list_tender_screenings_impl().await
+    }
+    async fn list_alerts(&self, filter: &crate::AlertFilter) -> Result<Vec<crate::StoredAlert>> {
+        self.list_alerts_impl(filter).await
+    }
+    async fn count_alerts(&self, filter: &crate::AlertFilter) -> Result<u64> {
+        self.count_alerts_impl(filter).await
+    }
+    async fn get_alert(&self, id: sealbid_domain::AlertId) -> Result<Option<crate::StoredAlert>> {
+        self.get_alert_impl(id).await
+    }
+    async fn review_alert(&self, d: crate::AlertDecision<'_>) -> Result<crate::StoredAlert> {
+        self.review_alert_impl(d).await
+    }
+    async fn list_alert_reviews(
+        &self,
+        alert: sealbid_domain::AlertId,
+    ) -> Result<Vec<crate::AlertReview>> {
+        self.list_alert_reviews_impl(alert).await
+    }
+    async fn list_bid_rejections(&self, tender: TenderId) -> Result<Vec<crate::BidRejection>> {
+        self.list_bid_rejections_impl(tender).await
+    }
+    async fn list_credit_records(&self, org: OrgId) -> Result<Vec<crate::CreditRecord>> {
+        self.list_credit_records_impl(org).await
     }
 
     async fn upsert_hall(&self, hall: &Hall, audit: &AuditEvent) -> Result<()> {
