@@ -76,10 +76,11 @@ enum Command {
         host: Vec<String>,
     },
     /// Screen a market of bids for signs of collusion: every price screen per tender, the market's
-    /// interquartile fences and the price patterns of 条例 40(4).
+    /// interquartile fences, the price patterns of 条例 40(4) and the price-screen classifier.
     ///
-    /// Prints each tender's screens (`null` where undefined) and alerts. There is no classifier
-    /// score yet: the score in [0, 1] comes with the classifier, in a later increment.
+    /// Reads one-row-per-bid CSV (`--csv`) or OCDS compiled releases, one per line (`--ocds`).
+    /// Prints each tender's classifier score in [0, 1] (`null` below two usable bids), its screens
+    /// (`null` where undefined) and its alerts.
     Screen(screen_cmd::ScreenArgs),
     #[command(flatten)]
     Sealing(seal_cmd::SealCommand),

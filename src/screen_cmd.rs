@@ -1,21 +1,25 @@
-//! `sealbid screen`: the anomaly engine from the command line. Reads a one-row-per-bid CSV, runs every
-//! price screen per tender, the market's interquartile fences and the price patterns, and prints one
-//! record per tender (JSON) or one line per tender (table). Pure computation over a file: no
-//! configuration, database or runtime is touched.
-use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal, Read, Write};
+//! `sealbid screen`: the anomaly engine from the command line. Reads a one-row-per-bid CSV or OCDS
+//! releases (JSON Lines), runs every price screen per tender, the market's interquartile fences and the
+//! price patterns (`sealbid_screen::engine`), and prints one record per tender (JSON) or one line per
+//! tender (table). Pure computation over a file: no configuration, database or runtime is touched.
+//!
+//! Each tender's `score` is the built-in price classifier's (`sealbid_screen::Model::builtin`, the
+//! file's tenders as the market): a number in `[0, 1]` for every tender with at least two bids whose
+//! prices are finite and above zero — identical bids included — and `null` otherwise (one bid, a zero
+//! price), never NaN. `score_method` says how it was reached and `score_parts` lists each input's
+//! contribution to the logit (both `null` with the score).
+//!
+//! Progress: on a terminal, inputs of at least `engine::CHUNK` tenders get a one-line `\r` counter on
+//! standard error (no progress-bar crate: the counter is all a batch run needs, and stays out of pipes).
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use sealbid_screen::{
-    detect_patterns, flag_all, screen_market, BidRef, Indicator, LineError, Outlier, PatternKind,
-    Settings, Side, TenderBids, TenderScreens, ThresholdSource,
-};
+use sealbid_screen::engine::{self, Options, TenderResult};
+use sealbid_screen::{Alert, Indicator, LineError, ScorePart, Settings, TenderBids};
 use serde::Serialize;
-
-/// Tenders screened between two progress updates (and the least input that gets a progress line).
-const PROGRESS_CHUNK: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -26,12 +30,24 @@ pub enum Format {
 }
 
 #[derive(clap::Args)]
-pub struct ScreenArgs {
+#[group(required = true, multiple = false)]
+pub struct Input {
     /// One-row-per-bid CSV (`-` for standard input). Headers: `tender,bidder,price,estimate,winner`
     /// or the research files' `Tender`, `Competitors`, `Bid_value`, `Pre-Tender Estimate (PTE)`,
     /// `Winner`; other columns are ignored.
     #[arg(long, value_name = "FILE")]
-    csv: PathBuf,
+    csv: Option<PathBuf>,
+    /// OCDS compiled releases, one JSON object per line (`-` for standard input), with the bid
+    /// extension's `bids.details[]`; the estimate is `tender.value.amount`, the winner the supplier of
+    /// an active or pending award.
+    #[arg(long, value_name = "FILE")]
+    ocds: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ScreenArgs {
+    #[command(flatten)]
+    input: Input,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
@@ -41,46 +57,87 @@ pub struct ScreenArgs {
     /// Engine settings as JSON (fences, thresholds, patterns); unknown fields are refused.
     #[arg(long, value_name = "FILE.json")]
     settings: Option<PathBuf>,
+    /// Put each alert's SVG price chart in `evidence.chart_svg` (JSON only; about 1–2 kB per alert,
+    /// so off by default).
+    #[arg(long)]
+    charts: bool,
+}
+
+enum Kind {
+    Csv,
+    Ocds,
 }
 
 pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let settings = load_settings(args.settings.as_deref())?;
-    let stdin = args.csv.as_os_str() == "-";
+    let (kind, path) = match (args.input.csv, args.input.ocds) {
+        (Some(p), None) => (Kind::Csv, p),
+        (None, Some(p)) => (Kind::Ocds, p),
+        // clap's group refuses both and neither; kept as an error rather than a panic.
+        _ => anyhow::bail!("give exactly one of --csv FILE or --ocds FILE"),
+    };
+    let stdin = path.as_os_str() == "-";
     let name = if stdin {
         "standard input".to_string()
     } else {
-        args.csv.display().to_string()
+        path.display().to_string()
     };
-    let outcome = if stdin {
-        let mut data = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut data)
-            .context("cannot read standard input")?;
-        sealbid_screen::read_csv(data.as_slice())
+    let reader: Box<dyn BufRead> = if stdin {
+        Box::new(std::io::stdin().lock())
     } else {
-        let file = std::fs::File::open(&args.csv).with_context(|| format!("cannot read {name}"))?;
-        sealbid_screen::read_csv(std::io::BufReader::new(file))
-    }
-    .with_context(|| name.clone())?;
-    let (tenders, skipped) = if args.lenient {
-        let (tenders, skipped) = outcome.lenient();
-        for e in &skipped {
+        let file = std::fs::File::open(&path).with_context(|| format!("cannot read {name}"))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let (tenders, errors) = read_input(kind, reader).with_context(|| name.clone())?;
+    let skipped = if args.lenient {
+        for e in &errors {
             eprintln!("warning: {name}: line {} skipped: {}", e.line, e.message);
         }
-        (tenders, skipped)
+        errors
+    } else if let Some(first) = errors.first() {
+        let more = if errors.len() > 1 {
+            let rest: Vec<String> = errors
+                .iter()
+                .skip(1)
+                .take(9)
+                .map(|e| e.line.to_string())
+                .collect();
+            let etc = if errors.len() > 10 { ", …" } else { "" };
+            format!("; also line(s) {}{etc}", rest.join(", "))
+        } else {
+            String::new()
+        };
+        anyhow::bail!(
+            "{name}: {} malformed line(s); line {}: {}{more}. Fix them, or pass --lenient to skip them",
+            errors.len(),
+            first.line,
+            first.message
+        );
     } else {
-        let tenders = outcome
-            .strict()
-            .with_context(|| format!("{name} (pass --lenient to skip malformed lines)"))?;
-        (tenders, Vec::new())
+        Vec::new()
     };
 
-    let results = screen_all(&tenders, &settings);
+    let total = tenders.len();
+    let progress = total >= engine::CHUNK && std::io::stderr().is_terminal();
+    let options = Options {
+        charts: args.charts && args.format == Format::Json,
+        classify: true,
+    };
+    let results = engine::screen_with(&tenders, &settings, options, |done, total| {
+        if progress {
+            eprint!("\rscreened {done}/{total} tenders");
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    let rows: Vec<TenderReport<'_>> = results.iter().map(TenderReport::from).collect();
+
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         Format::Json => {
             let report = Report {
-                tenders: results,
+                tenders: rows,
                 skipped_lines: &skipped,
                 settings: &settings,
             };
@@ -88,7 +145,7 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
         }
-        Format::Table => write_table(&mut out, &results),
+        Format::Table => write_table(&mut out, &rows),
     }
     .and_then(|()| out.flush());
     match written {
@@ -97,6 +154,21 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
         Err(e) => Err(anyhow::Error::new(e).context("cannot write the report")),
         Ok(()) => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// The tenders and every malformed line; `Err` only when the input cannot be read at all.
+fn read_input(
+    kind: Kind,
+    mut reader: Box<dyn BufRead>,
+) -> anyhow::Result<(Vec<TenderBids>, Vec<LineError>)> {
+    Ok(match kind {
+        Kind::Csv => {
+            let mut data = Vec::new();
+            reader.read_to_end(&mut data)?;
+            sealbid_screen::read_csv(data.as_slice())?.lenient()
+        }
+        Kind::Ocds => sealbid_screen::ocds_input::read_ocds(reader)?.lenient(),
+    })
 }
 
 fn load_settings(path: Option<&Path>) -> anyhow::Result<Settings> {
@@ -113,57 +185,6 @@ fn load_settings(path: Option<&Path>) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
-/// Screens, fences and patterns for every tender, in input order. Shows progress on a terminal.
-fn screen_all<'a>(tenders: &'a [TenderBids], settings: &Settings) -> Vec<TenderReport<'a>> {
-    let total = tenders.len();
-    let progress = total >= PROGRESS_CHUNK && std::io::stderr().is_terminal();
-    let mut screens: Vec<TenderScreens> = Vec::with_capacity(total);
-    let mut patterns = Vec::with_capacity(total);
-    for chunk in tenders.chunks(PROGRESS_CHUNK) {
-        screens.extend(screen_market(chunk));
-        patterns.extend(chunk.iter().map(|t| detect_patterns(t, settings)));
-        if progress {
-            eprint!("\rscreened {}/{total} tenders", screens.len());
-        }
-    }
-    if progress {
-        eprintln!();
-    }
-
-    let mut alerts: Vec<Vec<Alert>> = patterns
-        .into_iter()
-        .map(|findings| findings.into_iter().map(Alert::from_finding).collect())
-        .collect();
-    let position: HashMap<&str, usize> = tenders
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.tender.as_str(), i))
-        .collect();
-    for outlier in flag_all(&screens, settings) {
-        if let Some(list) = position
-            .get(outlier.tender.as_str())
-            .and_then(|&i| alerts.get_mut(i))
-        {
-            list.push(Alert::from_outlier(outlier));
-        }
-    }
-
-    tenders
-        .iter()
-        .zip(screens)
-        .zip(alerts)
-        .map(|((t, s), alerts)| TenderReport {
-            tender: &t.tender,
-            bids: s.bids,
-            screens: Indicator::ALL
-                .into_iter()
-                .map(|i| (i.name(), s.get(i)))
-                .collect(),
-            alerts,
-        })
-        .collect()
-}
-
 #[derive(Serialize)]
 struct Report<'a> {
     tenders: Vec<TenderReport<'a>>,
@@ -175,88 +196,26 @@ struct Report<'a> {
 struct TenderReport<'a> {
     tender: &'a str,
     bids: usize,
+    /// The classifier's score in [0, 1]; `null` where the tender cannot be scored.
+    score: Option<f64>,
+    score_method: Option<&'a str>,
+    score_parts: Option<&'a [ScorePart]>,
     /// Every screen by name; `null` where undefined for the tender.
     screens: BTreeMap<&'static str, Option<f64>>,
-    alerts: Vec<Alert>,
+    alerts: &'a [Alert],
 }
 
-#[derive(Serialize)]
-#[serde(untagged)]
-enum AlertKind {
-    Pattern(PatternKind),
-    Other(&'static str),
-}
-
-/// One alert, in one shape for both sources: a market outlier (`kind: "outlier"`, no legal ground
-/// of its own) or a price pattern between bidders (`kind` names the pattern).
-#[derive(Serialize)]
-struct Alert {
-    kind: AlertKind,
-    legal_ground: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    indicator: Option<Indicator>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    side: Option<Side>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<ThresholdSource>,
-    /// The bids involved (empty for a market outlier, which concerns the tender as a whole).
-    bidders: Vec<BidRef>,
-    figures: BTreeMap<&'static str, f64>,
-    summary: String,
-}
-
-impl Alert {
-    fn from_finding(f: sealbid_screen::Finding) -> Self {
+impl<'a> From<&'a TenderResult> for TenderReport<'a> {
+    fn from(r: &'a TenderResult) -> Self {
+        let score = r.score.as_ref().filter(|s| s.value.is_finite());
         Self {
-            kind: AlertKind::Pattern(f.kind),
-            legal_ground: Some(f.legal_ground),
-            indicator: None,
-            side: None,
-            source: None,
-            bidders: f.bids,
-            figures: f
-                .figures
-                .into_iter()
-                .filter(|(_, v)| v.is_finite())
-                .collect(),
-            summary: f.summary,
-        }
-    }
-
-    fn from_outlier(o: Outlier) -> Self {
-        let mut figures = BTreeMap::from([("value", o.value), ("threshold", o.threshold)]);
-        if let Some(f) = o.fences {
-            figures.extend([
-                ("q1", f.q1),
-                ("q3", f.q3),
-                ("k", f.k),
-                ("fence_low", f.low),
-                ("fence_high", f.high),
-            ]);
-        }
-        figures.retain(|_, v| v.is_finite());
-        let (side, cmp) = match o.side {
-            Side::Low => ("low", "below"),
-            Side::High => ("high", "above"),
-        };
-        let source = match o.source {
-            ThresholdSource::Configured => "configured threshold",
-            ThresholdSource::Fence => "market fence",
-        };
-        Self {
-            kind: AlertKind::Other("outlier"),
-            legal_ground: None,
-            indicator: Some(o.indicator),
-            side: Some(o.side),
-            source: Some(o.source),
-            bidders: Vec::new(),
-            figures,
-            summary: format!(
-                "{} {:.4} is {side}: {cmp} the {source} {:.4}",
-                o.indicator.name(),
-                o.value,
-                o.threshold
-            ),
+            tender: &r.tender,
+            bids: r.bids,
+            score: score.map(|s| s.value.clamp(0.0, 1.0)),
+            score_method: score.map(|s| s.method.as_str()),
+            score_parts: score.map(|s| s.parts.as_slice()),
+            screens: r.screen_values(),
+            alerts: &r.alerts,
         }
     }
 }
@@ -272,12 +231,25 @@ fn write_table(out: &mut impl Write, rows: &[TenderReport<'_>]) -> std::io::Resu
         ("ks", Indicator::Ks),
     ];
     let mut cells: Vec<Vec<String>> = Vec::with_capacity(rows.len() + 1);
-    let mut header = vec!["tender".to_string(), "bids".to_string()];
+    let mut header = vec![
+        "tender".to_string(),
+        "bids".to_string(),
+        "score".to_string(),
+    ];
     header.extend(COLUMNS.iter().map(|(h, _)| h.to_string()));
     header.push("alerts".to_string());
     cells.push(header);
     for r in rows {
-        let mut line = vec![r.tender.to_string(), r.bids.to_string()];
+        // A tender id is data: keep control characters out of the terminal.
+        let tender: String = r
+            .tender
+            .chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect();
+        let score = r
+            .score
+            .map_or_else(|| "-".to_string(), |v| format!("{v:.2}"));
+        let mut line = vec![tender, r.bids.to_string(), score];
         line.extend(COLUMNS.iter().map(|(_, i)| {
             r.screens
                 .get(i.name())
@@ -288,7 +260,7 @@ fn write_table(out: &mut impl Write, rows: &[TenderReport<'_>]) -> std::io::Resu
         line.push(r.alerts.len().to_string());
         cells.push(line);
     }
-    let mut widths = vec![0usize; COLUMNS.len() + 3];
+    let mut widths = vec![0usize; COLUMNS.len() + 4];
     for line in &cells {
         for (w, c) in widths.iter_mut().zip(line) {
             *w = (*w).max(c.chars().count());

@@ -85,14 +85,14 @@ async fn upload_document(app: &TestApp, token: &str, tender: &str, bytes: &[u8])
 }
 
 /// The id of the signed-in account.
-async fn user_id(app: &TestApp, token: &str) -> String {
+pub(crate) async fn user_id(app: &TestApp, token: &str) -> String {
     let me = app.get("/me", Some(token)).await.expect(200);
     me.body["user"]["id"].as_str().expect("user id").to_string()
 }
 
 /// Gives a draft the opening committee of the table's world: seat 1 is the committee member's
 /// account (its key registered by the member when `key` is given), seat 2 the platform's; 2 of 2.
-async fn member_committee(
+pub(crate) async fn member_committee(
     app: &TestApp,
     owner: &str,
     tender: &str,
@@ -120,16 +120,32 @@ async fn member_committee(
 }
 
 /// A bidder of the table's world: its session, organisation and signing key.
-struct FixtureBidder {
-    token: String,
-    org: String,
-    key: SigningKey,
+pub(crate) struct FixtureBidder {
+    pub token: String,
+    pub org: String,
+    pub key: SigningKey,
 }
 
 /// Requests the bidder's deposit reference for a published tender, seals a price-only bid to
 /// the tender's policy and submits it; returns the deposit reference and the price envelope's
 /// SHA-256.
-async fn bid(app: &TestApp, b: &FixtureBidder, tender: &str, total: &str) -> (String, String) {
+pub(crate) async fn bid(
+    app: &TestApp,
+    b: &FixtureBidder,
+    tender: &str,
+    total: &str,
+) -> (String, String) {
+    bid_with(app, b, tender, total, None).await
+}
+
+/// [`bid`] with a technical envelope holding `technical`, when given.
+pub(crate) async fn bid_with(
+    app: &TestApp,
+    b: &FixtureBidder,
+    tender: &str,
+    total: &str,
+    technical: Option<&[u8]>,
+) -> (String, String) {
     let r = app
         .post(
             &format!("/tenders/{tender}/deposit-reference"),
@@ -151,42 +167,53 @@ async fn bid(app: &TestApp, b: &FixtureBidder, tender: &str, total: &str) -> (St
         lines: Vec::new(),
     };
     let plain = price.to_json_bytes().expect("price");
-    let ctx = ShareContext {
-        tender: tender.to_string(),
-        bidder: b.org.clone(),
-        kind: EnvelopeKind::Price,
-    };
-    let mut envelope = Vec::new();
-    let digest = seal_envelope(
-        &policy.body.committee(),
-        &ctx,
-        None,
-        &mut rand::rngs::OsRng,
-        plain.as_slice(),
-        &mut envelope,
-    )
-    .expect("seal");
-    let sha = digest.sha256_hex();
+    let mut sealed = Vec::new();
+    for (kind, plain) in std::iter::once((EnvelopeKind::Price, plain.as_slice()))
+        .chain(technical.map(|t| (EnvelopeKind::Technical, t)))
+    {
+        let ctx = ShareContext {
+            tender: tender.to_string(),
+            bidder: b.org.clone(),
+            kind,
+        };
+        let mut envelope = Vec::new();
+        let digest = seal_envelope(
+            &policy.body.committee(),
+            &ctx,
+            None,
+            &mut rand::rngs::OsRng,
+            plain,
+            &mut envelope,
+        )
+        .expect("seal");
+        sealed.push((kind, digest, envelope));
+    }
+    let sha = sealed[0].1.sha256_hex();
     let manifest = Manifest {
         version: 1,
         tender: tender.to_string(),
         bidder: b.org.clone(),
         policy_hash: policy.body.hash_hex().expect("policy hash"),
         deposit_reference: reference.clone(),
-        envelopes: vec![EnvelopeEntry {
-            kind: EnvelopeKind::Price,
-            sha256: sha.clone(),
-            size: digest.size,
-        }],
+        envelopes: sealed
+            .iter()
+            .map(|(kind, d, _)| EnvelopeEntry {
+                kind: *kind,
+                sha256: d.sha256_hex(),
+                size: d.size,
+            })
+            .collect(),
         sealed_at: chrono::Utc::now(),
     };
     let signed = Signed::sign(manifest, &b.key).expect("sign");
-    let req = app
-        .client
-        .put(app.api(&format!("/tenders/{tender}/envelopes/{sha}")))
-        .bearer_auth(&b.token)
-        .body(envelope);
-    app.send(req).await.expect(201);
+    for (_, d, envelope) in sealed {
+        let req = app
+            .client
+            .put(app.api(&format!("/tenders/{tender}/envelopes/{}", d.sha256_hex())))
+            .bearer_auth(&b.token)
+            .body(envelope);
+        app.send(req).await.expect(201);
+    }
     let req = app
         .client
         .post(app.api(&format!("/tenders/{tender}/bids")))
@@ -199,7 +226,13 @@ async fn bid(app: &TestApp, b: &FixtureBidder, tender: &str, total: &str) -> (St
 
 /// The member commits and reveals its share keys for a closed tender; with the platform's share
 /// that makes 2 of 2, and the bids are opened.
-async fn open_as_member(app: &TestApp, token: &str, tender: &str, seat: u8, id: &MemberIdentity) {
+pub(crate) async fn open_as_member(
+    app: &TestApp,
+    token: &str,
+    tender: &str,
+    seat: u8,
+    id: &MemberIdentity,
+) {
     use base64::Engine;
     let envs = app
         .get(&format!("/tenders/{tender}/opening/envelopes"), Some(token))
@@ -321,7 +354,9 @@ e2e_test! {
         let mut f = String::new();
         for (i, b) in bidders.iter().enumerate() {
             bid(&app, b, &c, &format!("95{i}000.00")).await;
-            let (_, sha) = bid(&app, b, &o, &format!("96{i}000.00")).await;
+            // The first two bid O at the same price: the opening's screening flags it.
+            let (reference, sha) = bid(&app, b, &o, &format!("96{}000.00", i.max(1))).await;
+            crate::screening::pay(&app, &format!("AUTHZ-O-{i}"), &reference, &format!("6222{i:012}")).await;
             if i == 0 {
                 f = sha;
             }
@@ -329,6 +364,19 @@ e2e_test! {
         app.clock.advance(Duration::days(22));
         assert_eq!(sealbid_server::scheduler::tick(&app.state).await.unwrap(), 2);
         open_as_member(&app, &member, &o, 1, &member_key).await;
+        // The opening screened O: two of its bids have the same price, which the engine flags
+        // (条例 40(4)); L is an alert on O.
+        let alert_l = {
+            let o_id: sealbid_domain::TenderId = o.parse().unwrap();
+            let alerts = app
+                .state
+                .store
+                .list_alerts(&sealbid_store::AlertFilter { tender: Some(o_id), ..Default::default() })
+                .await
+                .unwrap();
+            assert!(!alerts.is_empty(), "the opening raised no alert on O");
+            alerts[0].id.to_string()
+        };
         for (t, expected) in [(&c, "closed"), (&o, "opened")] {
             let view = app.get(&format!("/tenders/{t}"), None).await.expect(200);
             assert_eq!(view.body["state"], expected, "{}", view.text);
@@ -518,6 +566,25 @@ e2e_test! {
                 .code(409, "opening_not_yet"),
             row(get.clone(), "/tenders/{C}/opening/record", None, [409; 9]).code(409, "not_opened"),
             row(get.clone(), "/tenders/{O}/opening/record", None, ALL_200),
+            // Supervision: alerts are for supervisors (and admins) only; never bidders or tenderees.
+            row(get.clone(), "/alerts", None, [401, 200, 403, 403, 200, 403, 403, 403, 403]),
+            row(get.clone(), "/alerts?status=closed", None, [401, 400, 403, 403, 400, 403, 403, 403, 403])
+                .code(400, "invalid_query"),
+            row(get.clone(), "/alerts/{L}", None, [401, 200, 403, 403, 200, 403, 403, 403, 403]),
+            // Confirming an open alert skips "under review": refused after authorization.
+            row(post.clone(), "/alerts/{L}/review", Some(json!({"action": "confirm", "reason": "r", "version": 1})),
+                                                                                 [401, 409, 403, 403, 409, 403, 403, 403, 403])
+                .code(409, "illegal_transition"),
+            row(get.clone(), "/tenders/{O}/screening", None, [401, 200, 403, 403, 200, 403, 403, 403, 403]),
+            row(post.clone(), "/tenders/{C}/screening", None, [401, 409, 403, 403, 409, 403, 403, 403, 403])
+                .code(409, "not_opened"),
+            row(post.clone(), "/screening/history", Some(json!({"from": "2027-01-02", "to": "2027-01-01"})),
+                                                                                 [401, 422, 403, 403, 422, 403, 403, 403, 403])
+                .code(422, "invalid_period"),
+            // Credit histories: whoever checks qualifications; a bidder only its own.
+            row(get.clone(), "/orgs/{A}/credit", None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+            row(get.clone(), "/orgs/{B}/credit", None, [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+            row(get.clone(), "/tenders/{O}/rejections", None, [401, 200, 200, 403, 200, 200, 403, 403, 403]),
             // The transparency log is public.
             row(get.clone(), "/log/key", None, ALL_200),
             row(get.clone(), "/log/checkpoint", None, ALL_200),
@@ -544,7 +611,9 @@ e2e_test! {
                 .replace("{O}", &o)
                 .replace("{E}", &e)
                 .replace("{F}", &f)
-                .replace("{N}", "1");
+                .replace("{N}", "1")
+                .replace("{L}", &alert_l)
+                .replace("{B}", &org_c);
             let body = row.body.clone().or_else(|| (row.method == Method::POST).then(|| json!({})));
             for (i, token) in tokens.iter().enumerate() {
                 let resp = match &row.header {
@@ -599,7 +668,9 @@ e2e_test! {
                     .replace("{O}", "{id}")
                     .replace("{E}", "{sha256}")
                     .replace("{F}", "{sha256}")
-                    .replace("{N}", "{seat}");
+                    .replace("{N}", "{seat}")
+                    .replace("{L}", "{id}")
+                    .replace("{B}", "{id}");
                 let template = template.split('?').next().unwrap_or_default().to_string();
                 (row.method.as_str().to_ascii_lowercase(), template)
             })

@@ -604,3 +604,208 @@ fn drive_bid(chrome: &Path, run: &BidRun) -> anyhow::Result<()> {
     shot("detail-sealed")?;
     Ok(())
 }
+
+/// A supervisor walks one alert to "confirmed" in the browser: the queue, the alert's page with its
+/// evidence and price chart, "take up for review", a confirmation without a reason (refused, the
+/// page says why), then with a reason and a bar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_confirms_an_alert_in_the_browser() {
+    use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let hall = "370200";
+    let org = app
+        .create_org("Qingdao Parks 青岛园林", "tenderee", hall)
+        .await;
+    let owner = app
+        .create_user("parks.buyer", &["tenderee"], Some(&org), hall)
+        .await;
+    let officer = app
+        .create_user("parks.officer", &["centre_officer"], None, hall)
+        .await;
+    app.create_user("parks.supervisor", &["supervisor"], None, hall)
+        .await;
+    let member = app
+        .create_user("parks.member", &["committee_member"], None, hall)
+        .await;
+    let member_id = user_id(&app, &member).await;
+    let member_key = crate::support::member_identity();
+    let tender = app.create_tender(&owner, "QD-2025-0301", 21).await;
+    member_committee(
+        &app,
+        &owner,
+        &tender,
+        (&member, &member_id),
+        Some(&member_key),
+    )
+    .await;
+    app.post(
+        &format!("/tenders/{tender}/submit"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/tenders/{tender}/approve"),
+        Some(&officer),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    // Three bidders; the first two bid the same price.
+    for (i, price) in ["880000.00", "880000.00", "912345.00"].iter().enumerate() {
+        let org = app
+            .create_org(&format!("Greenway {i} 绿道"), "bidder", hall)
+            .await;
+        let token = app
+            .create_user(&format!("greenway{i}"), &["bidder"], Some(&org), hall)
+            .await;
+        let b = FixtureBidder {
+            token,
+            org,
+            key: sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng),
+        };
+        let (reference, _) = bid(&app, &b, &tender, price).await;
+        crate::screening::pay(
+            &app,
+            &format!("PARKS-{i}"),
+            &reference,
+            &format!("6222{i:012}"),
+        )
+        .await;
+    }
+    app.clock.advance(Duration::days(22));
+    sealbid_server::scheduler::tick(&app.state)
+        .await
+        .expect("close");
+    open_as_member(&app, &member, &tender, 1, &member_key).await;
+    let tid = sealbid_domain::TenderId::parse(&tender).expect("tender id");
+    let alerts = app
+        .state
+        .store
+        .list_alerts(&sealbid_store::AlertFilter {
+            tender: Some(tid),
+            indicator: Some("identical_prices".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("alerts");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "the opening raised one identical-prices alert"
+    );
+    let alert = alerts[0].id.to_string();
+    let run = AlertRun {
+        base: app.base.clone(),
+        alert: alert.clone(),
+        shots: std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from),
+    };
+    tokio::task::spawn_blocking(move || drive_alert(&chrome, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session");
+    let after = app
+        .state
+        .store
+        .get_alert(alerts[0].id)
+        .await
+        .expect("alert")
+        .expect("stored");
+    assert_eq!(
+        after.status,
+        sealbid_domain::screening::AlertStatus::Confirmed
+    );
+    let steps = app
+        .state
+        .store
+        .list_alert_reviews(alerts[0].id)
+        .await
+        .expect("steps");
+    assert_eq!(
+        steps.len(),
+        2,
+        "start and confirm, the refused attempt left nothing"
+    );
+    assert_eq!(
+        app.state
+            .store
+            .list_bid_rejections(tid)
+            .await
+            .expect("rejections")
+            .len(),
+        2
+    );
+}
+
+struct AlertRun {
+    base: String,
+    alert: String,
+    shots: Option<PathBuf>,
+}
+
+fn drive_alert(chrome: &Path, run: &AlertRun) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let shot = |name: &str| -> anyhow::Result<()> {
+        if let Some(dir) = &run.shots {
+            let png =
+                tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
+        }
+        Ok(())
+    };
+    sign_in(&tab, base, "parks.supervisor")?;
+    tab.navigate_to(&format!("{base}/supervision/alerts"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#alert-queue")?;
+    shot("alert-queue")?;
+    tab.find_element(&format!("tr[data-alert=\"{}\"] a", run.alert))?
+        .click()?;
+    tab.wait_for_element("#alert-summary")?;
+    tab.wait_for_element("#price-chart")?;
+    let status = tab.find_element("#alert-status")?.get_inner_text()?;
+    if status.trim() != "open" {
+        bail!("a new alert shows the status {status:?}");
+    }
+    shot("alert-open")?;
+    tab.find_element("#review-start")?.click()?;
+    tab.wait_for_element("#review-confirm")?;
+    // Confirming without a reason is refused, with the reason why.
+    tab.find_element("#review-confirm")?.click()?;
+    let error = tab.wait_for_element("#review-error")?.get_inner_text()?;
+    if !error.contains("reason is required") {
+        bail!("a confirmation without a reason said {error:?}");
+    }
+    fill(
+        &tab,
+        "reason",
+        "Bidders 0 and 1 priced every line alike; confirmed with both.",
+    )?;
+    fill(&tab, "bar-days", "180")?;
+    shot("alert-confirming")?;
+    tab.find_element("#review-confirm")?.click()?;
+    // The confirmation redirects back to the alert; wait for the new page's status.
+    let mut status = String::new();
+    for _ in 0..300 {
+        status = tab
+            .find_element("#alert-status")
+            .and_then(|e| e.get_inner_text())
+            .unwrap_or_default();
+        if status.trim() == "confirmed" {
+            break;
+        }
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
+    if status.trim() != "confirmed" {
+        bail!("after confirming the alert shows {status:?}");
+    }
+    shot("alert-confirmed")?;
+    Ok(())
+}

@@ -13,5 +13,6 @@ mod api_openapi;
 mod browser;
 mod cli;
 mod screen_cli;
+mod screening;
 mod seal_cli;
 mod sealing;

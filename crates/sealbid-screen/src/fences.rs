@@ -4,6 +4,7 @@
 //! of numpy and R), so they can be checked against either.
 use serde::Serialize;
 
+use crate::alert::{Alert, Evidence, Family, Score, ScorePart};
 use crate::screens::{Indicator, TenderScreens};
 use crate::settings::Settings;
 
@@ -134,6 +135,98 @@ pub fn flag_all(screens: &[TenderScreens], settings: &Settings) -> Vec<Outlier> 
         .collect()
 }
 
+/// Highest score a statistical outlier can reach: it is grounds for a look, not a deemed case, and
+/// ranks below a price pattern of 条例 40(4).
+pub const OUTLIER_SCORE_CAP: f64 = 0.8;
+
+/// An outlier's score: `min(0.8, 1 − exp(−d / s))`, where `d` is how far the value lies beyond the
+/// threshold it crossed and `s` the market's IQR (`Q3 − Q1`). Just past the fence scores near 0, one
+/// IQR beyond it 0.63, from 1.6 IQRs on 0.8 (the cap). Without fences (a configured threshold, too
+/// few tenders) or with an IQR of 0, `s` is the threshold's magnitude (distance relative to it), or 1
+/// when that is 0.
+pub fn outlier_score(o: &Outlier) -> Score {
+    let d = (o.value - o.threshold).abs();
+    let iqr = o
+        .fences
+        .map(|f| f.q3 - f.q1)
+        .filter(|s| s.is_finite() && *s > 0.0);
+    let (scale, scale_name) = match iqr {
+        Some(s) => (s, "iqr"),
+        None if o.threshold.abs() > 0.0 && o.threshold.is_finite() => {
+            (o.threshold.abs(), "threshold")
+        }
+        None => (1.0, "unit"),
+    };
+    let value = (1.0 - (-d / scale).exp()).min(OUTLIER_SCORE_CAP);
+    Score {
+        value,
+        method: format!(
+            "min({OUTLIER_SCORE_CAP}, 1 − exp(−distance beyond the threshold / {scale_name}))"
+        ),
+        parts: vec![
+            ScorePart {
+                name: "distance".into(),
+                value: d,
+                weight: value,
+            },
+            ScorePart {
+                name: scale_name.into(),
+                value: scale,
+                weight: 0.0,
+            },
+        ],
+    }
+}
+
+/// A market outlier as the engine's one output shape: family [`Family::PriceScreen`], no legal ground
+/// (a statistical outlier is grounds for a look), no bidders (the figure concerns the tender),
+/// [`outlier_score`], the value, threshold and fences as figures and the side and source as facts.
+impl From<Outlier> for Alert {
+    fn from(o: Outlier) -> Self {
+        let score = outlier_score(&o);
+        let mut evidence = Evidence::default();
+        evidence.figures.insert("value".into(), o.value);
+        evidence.figures.insert("threshold".into(), o.threshold);
+        if let Some(f) = o.fences {
+            for (k, v) in [
+                ("q1", f.q1),
+                ("q3", f.q3),
+                ("k", f.k),
+                ("fence_low", f.low),
+                ("fence_high", f.high),
+            ] {
+                evidence.figures.insert(k.into(), v);
+            }
+        }
+        let (side, cmp) = match o.side {
+            Side::Low => ("low", "below"),
+            Side::High => ("high", "above"),
+        };
+        let (source, source_text) = match o.source {
+            ThresholdSource::Configured => ("configured", "configured threshold"),
+            ThresholdSource::Fence => ("fence", "market fence"),
+        };
+        evidence.facts.insert("side".into(), side.into());
+        evidence.facts.insert("source".into(), source.into());
+        let summary = format!(
+            "{} {:.4} is {side}: {cmp} the {source_text} {:.4}",
+            o.indicator.name(),
+            o.value,
+            o.threshold
+        );
+        Alert::new(
+            o.tender,
+            Family::PriceScreen,
+            o.indicator.name(),
+            None,
+            Vec::new(),
+            score,
+            summary,
+            evidence,
+        )
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -243,5 +336,59 @@ mod tests {
         s.fences.k = 3.0;
         assert!(flag_outliers(&m, Indicator::WinnerGap, &s).is_empty());
         assert!(flag_all(&m, &s).is_empty());
+    }
+
+    #[test]
+    fn outliers_become_scored_alerts_without_a_legal_ground() {
+        // 1..8 and 16: Q1 = 3, Q3 = 7, IQR 4, high fence 13; 16 is 3 beyond it → 1 − e^(−0.75)
+        let gaps: Vec<Option<f64>> = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 16.0]
+            .into_iter()
+            .map(Some)
+            .collect();
+        let out = flag_outliers(&market(&gaps), Indicator::WinnerGap, &Settings::default());
+        let a = Alert::from(out[0].clone());
+        assert_eq!(a.family, Family::PriceScreen);
+        assert_eq!(a.indicator, "winner_gap");
+        assert!(a.legal_ground.is_none() && a.bidders.is_empty());
+        assert!((a.score.value - (1.0 - (-0.75f64).exp())).abs() < 1e-12);
+        assert_eq!(a.evidence.figures["fence_high"], 13.0);
+        assert_eq!(a.evidence.facts["side"], "high");
+        assert_eq!(a.evidence.facts["source"], "fence");
+        // Far beyond the fence: capped.
+        let mut far = out[0].clone();
+        far.value = 1e9;
+        assert_eq!(Alert::from(far).score.value, OUTLIER_SCORE_CAP);
+    }
+
+    #[test]
+    fn outlier_scores_without_fences_or_spread_stay_finite() {
+        let o = Outlier {
+            tender: "T".into(),
+            indicator: Indicator::Cv,
+            value: 0.0,
+            side: Side::Low,
+            threshold: 0.0,
+            source: ThresholdSource::Configured,
+            fences: None,
+        };
+        let a = Alert::from(o.clone());
+        assert_eq!(a.score.value, 0.0);
+        let zero_iqr = Outlier {
+            value: 0.2,
+            threshold: 0.1,
+            side: Side::High,
+            fences: Some(Fences {
+                q1: 0.1,
+                q3: 0.1,
+                k: 1.5,
+                low: 0.1,
+                high: 0.1,
+            }),
+            ..o
+        };
+        // IQR 0: distance relative to the threshold, 0.1 / 0.1 → 1 − e^(−1)
+        let s = Alert::from(zero_iqr).score;
+        assert!((s.value - (1.0 - (-1.0f64).exp())).abs() < 1e-12, "{s:?}");
+        assert_eq!(s.parts[1].name, "threshold");
     }
 }

@@ -12,16 +12,25 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod alert;
+pub mod chart;
+pub mod classify;
 pub mod csv_input;
+pub mod documents;
+pub mod engine;
 pub mod error;
 pub mod fences;
+pub mod history;
 pub mod input;
+pub mod links;
+pub mod ocds_input;
 pub mod patterns;
 pub mod screens;
 pub mod settings;
 mod stats;
+pub mod unit_prices;
 
 pub use alert::{Alert, Evidence, Family, LegalGround, Passage, PassagePair, Score, ScorePart};
+pub use classify::{ClassifyError, MarketContext, Model};
 pub use csv_input::{read_csv, read_csv_str, CsvOutcome, LineError};
 pub use error::ScreenError;
 pub use fences::{flag_all, flag_outliers, Fences, Outlier, Side, ThresholdSource};

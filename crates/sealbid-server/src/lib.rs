@@ -11,6 +11,7 @@ pub mod error;
 pub mod pages;
 pub mod policy;
 pub mod scheduler;
+pub mod screening;
 pub mod sealing;
 pub mod state;
 pub mod throttle;

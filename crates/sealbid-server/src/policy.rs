@@ -227,6 +227,65 @@ pub fn listings(user: Option<&User>) -> Vec<Listing> {
     out
 }
 
+/// The anomaly engine's alerts are for supervisors only — never bidders, never the tenderee: the
+/// halls whose tenders' alerts this user may see (admins: all).
+pub fn supervision_scope(user: &User) -> Result<HallScope, AppError> {
+    if user.has(Role::Admin) {
+        Ok(HallScope::All)
+    } else if user.has(Role::Supervisor) {
+        Ok(HallScope::Within(user.hall.clone()))
+    } else {
+        Err(AppError::forbidden(
+            "only supervisors see the anomaly engine's alerts",
+        ))
+    }
+}
+
+/// Supervising one tender (screening it, reviewing its alerts): a supervisor whose hall covers the
+/// tender's, or an admin. An alert of a tender outside the supervisor's halls does not exist for them.
+pub fn ensure_supervisor(user: &User, t: &Tender) -> Result<(), AppError> {
+    supervision_scope(user)?;
+    if user.has(Role::Admin) || covers(user, t) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("alert"))
+    }
+}
+
+/// A bidder's credit history: what tenderees check before awarding, what supervisors and the
+/// trading centre keep; a bidder sees its own.
+pub fn ensure_can_see_credit(user: &User, org: OrgId) -> Result<(), AppError> {
+    if user.has(Role::Admin)
+        || user.has(Role::Supervisor)
+        || user.has(Role::CentreOfficer)
+        || user.has(Role::Tenderee)
+        || user.has(Role::Evaluator)
+        || (user.has(Role::Bidder) && user.org == Some(org))
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "credit histories are for tenderees, evaluators, supervisors and the trading centre; a bidder sees its own",
+        ))
+    }
+}
+
+/// The bids a confirmed alert marks for rejection: the tender's owner, its supervisors and centre
+/// officers, and admins.
+pub fn ensure_can_see_rejections(user: &User, t: &Tender) -> Result<(), AppError> {
+    ensure_visible(Some(user), t)?;
+    if user.has(Role::Admin)
+        || is_owner(user, t)
+        || ((user.has(Role::Supervisor) || user.has(Role::CentreOfficer)) && covers(user, t))
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only the tenderee, its supervisors and the trading centre see rejections",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

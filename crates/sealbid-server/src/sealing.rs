@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use rust_decimal::Decimal;
 use sealbid_domain::audit::AuditEvent;
 use sealbid_domain::org::User;
-use sealbid_domain::tender::{Tender, TenderError, TenderState};
+use sealbid_domain::tender::{china_time, Tender, TenderError, TenderState};
 use sealbid_domain::{BidId, OrgId, TenderId};
 use sealbid_seal::entry::{ClosingEntry, LogEntryBody};
 use sealbid_seal::envelope::{open_envelope, seal_envelope, HashingReader};
@@ -517,6 +517,23 @@ pub async fn publish(
 
 /// The bidder's deposit reference for a tender (created on first request): 16 random digits, so
 /// it says nothing about who the bidder is.
+/// A bidder barred by a confirmed collusion finding (its credit record) may not bid until the bar
+/// ends: 403 `bidder_barred` with the date.
+async fn ensure_not_barred(state: &AppState, org: OrgId) -> AppResult<()> {
+    if let Some(r) = crate::screening::active_bar(state, org, state.now()).await? {
+        let until = r.barred_until.map(china_time).unwrap_or_default();
+        return Err(AppError::Invalid {
+            code: "bidder_barred",
+            message: format!(
+                "your organisation is barred from bidding until {until} ({}: {}); see its credit history",
+                r.ground, r.kind
+            ),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
 pub async fn deposit_reference(
     state: &AppState,
     user: &User,
@@ -531,6 +548,7 @@ pub async fn deposit_reference(
             action: "bid on: bids are taken while the tender is published",
         }));
     }
+    ensure_not_barred(state, org).await?;
     let secret = state.tokens.secret();
     let digits: String = secret
         .iter()
@@ -733,6 +751,7 @@ pub async fn submit_bid(
     crate::policy::ensure_visible(Some(user), tender)?;
     let org = bidder_org(user)?;
     ensure_bidding_open(tender, state.now())?;
+    ensure_not_barred(state, org).await?;
     let signed: SignedManifest = Signed::from_json_bytes(manifest_json).map_err(|e| {
         AppError::invalid(
             "invalid_manifest",
@@ -1584,8 +1603,21 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
         });
     }
     let mut opened_bids = Vec::new();
+    let mut documents = Vec::new();
+    let mut kept: u64 = 0;
     while let Some(done) = tasks.join_next().await {
-        opened_bids.push(done.map_err(internal)?);
+        let (pos, (bid, technical)) = done.map_err(internal)?;
+        if let Some(bytes) = technical {
+            // At most MAX_SCREEN_DOCS_TOTAL bytes of documents are kept for the screening.
+            kept += bytes.len() as u64;
+            if kept <= crate::screening::MAX_SCREEN_DOCS_TOTAL {
+                documents.push(crate::screening::TechnicalDocument {
+                    bidder: bid.bidder.clone(),
+                    bytes,
+                });
+            }
+        }
+        opened_bids.push((pos, bid));
     }
     opened_bids.sort_by_key(|(p, _)| *p);
     let closing_proof = state
@@ -1661,6 +1693,8 @@ pub async fn finish_opening(state: &AppState, t: &Tender) -> AppResult<Signed<Op
             audit: &audit,
         })
         .await?;
+    // The anomaly engine screens the opened prices at once; supervisors see its alerts.
+    crate::screening::screen_after_opening(state, &after, documents).await;
     Ok(signed)
 }
 
@@ -1687,7 +1721,7 @@ struct OpenBidInput {
 /// Opens one bid (on a blocking-pool thread): its envelopes, then the deposits paid to its
 /// reference. The first envelope that fails makes the bid invalid, with the reason; an invalid
 /// bid publishes no file key and no price.
-fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
+fn open_bid(sh: &OpenShared, input: OpenBidInput) -> (OpenedBid, Option<Vec<u8>>) {
     let OpenBidInput {
         bid,
         reference,
@@ -1709,6 +1743,7 @@ fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
     let mut outcome = BidOutcome::Valid;
     let mut price = None;
     let mut envelopes = Vec::new();
+    let mut technical = None;
     for e in &bid.envelopes {
         let kind: EnvelopeKind = e.kind.parse().unwrap_or(EnvelopeKind::Technical);
         let ctx = ShareContext {
@@ -1719,7 +1754,14 @@ fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
         // Price (and any bidder-sealed payer details) are public at the opening; the technical
         // envelope's key is kept for the evaluators and only committed to.
         let public = kind != EnvelopeKind::Technical;
-        let opened = open(&e.blob_key, &e.sha256, e.size, &ctx, public);
+        // The technical document is kept in memory (never stored) for the anomaly engine's
+        // document screening right after the opening, up to a size.
+        let screen =
+            kind == EnvelopeKind::Technical && e.size <= crate::screening::MAX_SCREEN_DOC_BYTES;
+        let mut opened = open(&e.blob_key, &e.sha256, e.size, &ctx, public || screen);
+        if screen && opened.error.is_none() && technical.is_none() {
+            technical = opened.plaintext.take();
+        }
         let ok = opened.error.is_none();
         envelopes.push(OpenedEnvelope {
             kind,
@@ -1812,7 +1854,7 @@ fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
             e.file_key = None;
         }
     }
-    OpenedBid {
+    let opened = OpenedBid {
         bidder: bid.bidder_org.to_string(),
         bidder_name: org_name,
         log_index: bid.log_index,
@@ -1829,5 +1871,6 @@ fn open_bid(sh: &OpenShared, input: OpenBidInput) -> OpenedBid {
             payers,
         },
         outcome,
-    }
+    };
+    (opened, technical)
 }

@@ -2021,6 +2021,13 @@ pub async fn screening_saves_are_idempotent(h: &dyn Harness) {
     let cv = s.list_alerts(&by_indicator).await.unwrap();
     assert_eq!(cv.len(), 1);
     assert!(cv[0].bidders.is_empty());
+    let in_hall = |code: &str| crate::AlertFilter {
+        scope: HallScope::Within(div(code)),
+        ..Default::default()
+    };
+    assert_eq!(s.count_alerts(&in_hall("370200")).await.unwrap(), 2);
+    assert_eq!(s.count_alerts(&in_hall("370000")).await.unwrap(), 2);
+    assert_eq!(s.count_alerts(&in_hall("110000")).await.unwrap(), 0);
 
     // Bad input leaves the store as it was.
     let audits = audit_len(s.as_ref()).await;

@@ -72,6 +72,8 @@ pub struct ScreeningSaved {
 /// The supervisors' queue filter. Results are ordered by score (highest first), then newest.
 #[derive(Clone, Debug, Default)]
 pub struct AlertFilter {
+    /// The halls whose tenders' alerts are wanted.
+    pub scope: crate::HallScope,
     pub tender: Option<TenderId>,
     /// An organisation id (as text) the alert names.
     pub bidder: Option<String>,

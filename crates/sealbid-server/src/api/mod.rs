@@ -30,6 +30,7 @@ mod audit;
 mod clarify;
 pub mod documents;
 pub mod dto;
+pub mod screening;
 pub mod sealing;
 mod tenders;
 
@@ -135,6 +136,7 @@ macro_rules! endpoints {
                 (name = "tenders", description = "Tenders and their review"),
                 (name = "clarifications", description = "Amendments, questions and answers"),
                 (name = "documents", description = "Tender documents: the files themselves"),
+                (name = "supervision", description = "The anomaly engine's screenings and alerts, their review, credit histories and rejected bids"),
                 (name = "audit", description = "The hash-chained audit log"),
                 (name = "meta", description = "This document")
             )
@@ -200,6 +202,14 @@ endpoints! {
     sealing::log_checkpoint / __path_log_checkpoint,
     sealing::log_entries / __path_log_entries,
     sealing::log_proof / __path_log_proof,
+    screening::run_screening / __path_run_screening,
+    screening::get_screening / __path_get_screening,
+    screening::run_history / __path_run_history,
+    screening::list_alerts / __path_list_alerts,
+    screening::get_alert / __path_get_alert,
+    screening::review_alert / __path_review_alert,
+    screening::org_credit / __path_org_credit,
+    screening::tender_rejections / __path_tender_rejections,
     audit::tender_audit / __path_tender_audit,
     audit::verify_audit / __path_verify_audit,
     self::openapi_json / __path_openapi_json,

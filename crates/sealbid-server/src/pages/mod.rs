@@ -30,6 +30,7 @@ mod form;
 mod reviews;
 mod sealed;
 mod session;
+mod supervision;
 mod tenders;
 pub mod view;
 
@@ -77,6 +78,11 @@ pub fn router() -> Router<AppState> {
         // `{bid_id}.json`: the router takes no suffix after a parameter; the handler strips it.
         .route("/tenders/{id}/bid/receipts/{file}", get(bids::receipt))
         .route("/reviews", get(reviews::queue))
+        .route("/supervision/alerts", get(supervision::queue))
+        .route("/supervision/alerts/{id}", get(supervision::alert))
+        .route("/supervision/alerts/{id}/review", post(supervision::review))
+        .route("/supervision/history", post(supervision::screen_history))
+        .route("/orgs/{id}/credit", get(supervision::credit))
         .route("/static/app.css", get(stylesheet))
         // Any other path outside the API: a 404 page (the API has its own JSON fallback).
         .fallback(not_found)
@@ -171,6 +177,7 @@ pub struct Nav {
     pub user: Option<NavUser>,
     pub can_create: bool,
     pub can_review: bool,
+    pub can_supervise: bool,
     /// Which top-level link is current: `tenders`, `new`, `reviews`, `login`.
     pub active: &'static str,
 }
@@ -203,6 +210,7 @@ impl Nav {
             }),
             can_create: crate::policy::ensure_can_create(u).is_ok(),
             can_review: u.has(Role::CentreOfficer) || u.has(Role::Admin),
+            can_supervise: u.has(Role::Supervisor) || u.has(Role::Admin),
             active,
         }
     }

@@ -41,6 +41,8 @@ pub struct EnvelopeHash {
 /// One bid of the opening record.
 pub struct OpenedRow {
     pub bidder: String,
+    /// The bidder's organisation id (its credit history's page).
+    pub bidder_id: String,
     pub price: Option<String>,
     pub valid: bool,
     pub code: String,
@@ -199,6 +201,7 @@ fn opened_row(b: &OpenedBid) -> OpenedRow {
         BidOutcome::Invalid { code, reason } => (false, code.clone(), reason.clone()),
     };
     OpenedRow {
+        bidder_id: b.bidder.clone(),
         bidder: if b.bidder_name.trim().is_empty() {
             b.bidder.clone()
         } else {

@@ -220,6 +220,12 @@ impl<B: Backend> SqlStore<B> {
     }
 
     fn where_alerts(s: &mut Sql, f: &AlertFilter) {
+        if matches!(f.scope, crate::HallScope::Within(_)) {
+            s.and()
+                .push("tender_id IN (SELECT id FROM tenders WHERE 1 = 1");
+            super::where_scope(s, &f.scope);
+            s.push(")");
+        }
         if let Some(t) = f.tender {
             s.and().push("tender_id = ").bind(Param::Id(t.0));
         }
