@@ -9,8 +9,10 @@
 //! price), never NaN. `score_method` says how it was reached and `score_parts` lists each input's
 //! contribution to the logit (both `null` with the score).
 //!
-//! Progress: on a terminal, inputs of at least `engine::CHUNK` tenders get a one-line `\r` counter on
-//! standard error (no progress-bar crate: the counter is all a batch run needs, and stays out of pipes).
+//! Progress: on a terminal, a file of at least [`PROGRESS_BYTES`] gets a progress bar on standard
+//! error (indicatif) while it is read — reading and parsing is most of the work before the report —
+//! and inputs of at least `engine::CHUNK` tenders one while they are screened. Nothing is drawn
+//! when standard error is not a terminal, so pipes and logs stay clean.
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -68,6 +70,22 @@ enum Kind {
     Ocds,
 }
 
+/// Files at least this large get a progress bar while they are read (on a terminal).
+pub const PROGRESS_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A progress bar on standard error: `what`, the bar, then `counts` (an indicatif template part).
+fn bar(len: u64, what: &str, counts: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    let template = format!("{what:>9} [{{bar:30}}] {counts} ({{eta}} left)");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     let settings = load_settings(args.settings.as_deref())?;
     let (kind, path) = match (args.input.csv, args.input.ocds) {
@@ -82,13 +100,25 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     } else {
         path.display().to_string()
     };
+    let terminal = std::io::stderr().is_terminal();
+    let mut reading = None;
     let reader: Box<dyn BufRead> = if stdin {
         Box::new(std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(&path).with_context(|| format!("cannot read {name}"))?;
-        Box::new(std::io::BufReader::new(file))
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if terminal && size >= PROGRESS_BYTES {
+            let bar = bar(size, "reading", "{bytes}/{total_bytes}");
+            reading = Some(bar.clone());
+            Box::new(std::io::BufReader::new(bar.wrap_read(file)))
+        } else {
+            Box::new(std::io::BufReader::new(file))
+        }
     };
     let (tenders, errors) = read_input(kind, reader).with_context(|| name.clone())?;
+    if let Some(bar) = reading {
+        bar.finish_and_clear();
+    }
     let skipped = if args.lenient {
         for e in &errors {
             eprintln!("warning: {name}: line {} skipped: {}", e.line, e.message);
@@ -118,18 +148,19 @@ pub fn run(args: ScreenArgs) -> anyhow::Result<ExitCode> {
     };
 
     let total = tenders.len();
-    let progress = total >= engine::CHUNK && std::io::stderr().is_terminal();
+    let screening = (terminal && total >= engine::CHUNK)
+        .then(|| bar(total as u64, "screening", "{pos}/{len} tenders"));
     let options = Options {
         charts: args.charts && args.format == Format::Json,
         classify: true,
     };
-    let results = engine::screen_with(&tenders, &settings, options, |done, total| {
-        if progress {
-            eprint!("\rscreened {done}/{total} tenders");
+    let results = engine::screen_with(&tenders, &settings, options, |done, _| {
+        if let Some(bar) = &screening {
+            bar.set_position(done as u64);
         }
     });
-    if progress {
-        eprintln!();
+    if let Some(bar) = screening {
+        bar.finish_and_clear();
     }
     let rows: Vec<TenderReport<'_>> = results.iter().map(TenderReport::from).collect();
 

@@ -81,8 +81,66 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .await
             .unwrap();
         let items = list["items"].as_array().expect("items");
-        assert_eq!(items.len(), 1, "{list}");
-        assert_eq!(items[0]["state"], "published");
+        // The published tender and the past one, opened some days ago.
+        assert_eq!(items.len(), 2, "{list}");
+        assert!(items.iter().any(|t| t["state"] == "published"), "{list}");
+        let opened = items
+            .iter()
+            .find(|t| t["state"] == "opened")
+            .unwrap_or_else(|| panic!("no opened demo tender: {list}"));
+        // Its opening record is public: the four bids, all valid.
+        let record: serde_json::Value = client
+            .get(format!(
+                "{}/api/v1/tenders/{}/opening/record",
+                server.base,
+                opened["id"].as_str().expect("id")
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bids = record["body"]["bids"].as_array().expect("opened bids");
+        assert_eq!(bids.len(), 4, "{record}");
+        assert!(
+            bids.iter().all(|b| b["outcome"]["status"] == "valid"),
+            "{record}"
+        );
+        // The opening screened it: the supervisor sees the anomaly engine's alerts.
+        let login: serde_json::Value = client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&serde_json::json!({"username": "supervisor", "password": "sealbid-demo"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["token"].as_str().expect("token");
+        let alerts: serde_json::Value = client
+            .get(format!("{}/api/v1/alerts", server.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let indicators: Vec<&str> = alerts["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .filter(|a| a["tender"] == opened["id"])
+            .filter_map(|a| a["indicator"].as_str())
+            .collect();
+        for want in [
+            "identical_prices",
+            "shared_deposit_account",
+            "identical_unit_prices",
+        ] {
+            assert!(indicators.contains(&want), "no {want} alert: {alerts}");
+        }
         // The demo login works.
         let login = client
             .post(format!("{}/api/v1/auth/login", server.base))
@@ -126,7 +184,7 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .json()
             .await
             .unwrap();
-        assert_eq!(list["items"].as_array().unwrap().len(), 1);
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
     }
 
     let out = sealbid()
