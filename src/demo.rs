@@ -560,7 +560,7 @@ async fn submit_sealed_bid(
         sealed_at: state.now(),
     };
     let signed = sealbid_seal::signed::Signed::sign(manifest, key)?;
-    sealbid_server::sealing::submit_bid(state, user, t, &signed.to_json_bytes()?)
+    sealbid_server::sealing::submit_bid(state, user, t, &signed.to_json_bytes()?, None)
         .await
         .map_err(|e| anyhow::anyhow!("demo bid: {e}"))?;
     Ok(())

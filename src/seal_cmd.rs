@@ -1517,12 +1517,14 @@ fn submit(args: SubmitArgs) -> anyhow::Result<ExitCode> {
         for (e, path) in &files {
             upload_envelope(&api, &tender, e, path).await?;
         }
-        api.post_json_bytes(
-            &format!("/tenders/{tender}/bids"),
-            bytes,
-            "submitting the manifest",
-        )
-        .await
+        let mut rb = api
+            .request(Method::POST, &format!("/tenders/{tender}/bids"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(bytes);
+        if let Some(device) = device_id() {
+            rb = rb.header("x-sealbid-device", device);
+        }
+        api.json(rb, "submitting the manifest").await
     })?;
     let receipt: Receipt = serde_json::from_value(answer.receipt).context(
         "the server's receipt is malformed; fetch it again with GET /api/v1/tenders/ID/bids/mine",
@@ -2912,4 +2914,21 @@ mod tests {
         assert!(check_policy(&signed, TENDER, Some(&other)).is_err());
         assert!(check_policy(&signed, "0190b7e2-4c7a-7c4e-9a3b-000000000000", None).is_err());
     }
+}
+
+/// This machine's device id for `X-Sealbid-Device`: a digest of the operating system's machine id
+/// (`/etc/machine-id`), never the id itself. The platform compares device ids between the bidders
+/// of a tender after the opening, as trading platforms compare the bid-preparation tool's machine
+/// code (条例 40(1)); `None` where the machine has no id.
+fn device_id() -> Option<String> {
+    let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())?;
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("sealbid-device-v1:{id}").as_bytes(),
+    );
+    digest.as_ref().get(..16).map(hex::encode)
 }

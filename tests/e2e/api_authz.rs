@@ -135,7 +135,7 @@ pub(crate) async fn bid(
     tender: &str,
     total: &str,
 ) -> (String, String) {
-    bid_with(app, b, tender, total, None).await
+    bid_with(app, b, tender, total, None, None).await
 }
 
 /// [`bid`] with a technical envelope holding `technical`, when given.
@@ -145,6 +145,7 @@ pub(crate) async fn bid_with(
     tender: &str,
     total: &str,
     technical: Option<&[u8]>,
+    device: Option<&str>,
 ) -> (String, String) {
     let r = app
         .post(
@@ -214,12 +215,15 @@ pub(crate) async fn bid_with(
             .body(envelope);
         app.send(req).await.expect(201);
     }
-    let req = app
+    let mut req = app
         .client
         .post(app.api(&format!("/tenders/{tender}/bids")))
         .bearer_auth(&b.token)
         .header("content-type", "application/json")
         .body(signed.to_json_bytes().expect("manifest"));
+    if let Some(d) = device {
+        req = req.header("x-sealbid-device", d);
+    }
     app.send(req).await.expect(201);
     (reference, sha)
 }

@@ -77,9 +77,21 @@ e2e_test! {
             "技术方案丁：主体采用现浇框架结构，模板采用铝模体系，设置三个流水段，配置劳务班组八个。",
         ];
         for (i, (b, p)) in bidders.iter().zip(prices).enumerate() {
-            let (reference, _) = bid_with(&app, b, &tender, p, Some(own[i].as_bytes())).await;
+            // Bidders 1 and 4 upload from the same machine (the same bid-preparation device id).
+            let device = if i == 0 || i == 3 { "3f2a9c0d5e6b7a81" } else { ["a1", "b2", "c3", "d4"][i] };
+            let (reference, _) = bid_with(&app, b, &tender, p, Some(own[i].as_bytes()), Some(device)).await;
             pay(&app, &format!("SCREEN-TXN-{i}"), &reference, accounts[i]).await;
         }
+        // A malformed device id is refused before anything is read or stored.
+        let req = app
+            .client
+            .post(app.api(&format!("/tenders/{tender}/bids")))
+            .bearer_auth(&bidders[0].token)
+            .header("content-type", "application/json")
+            .header("x-sealbid-device", "not a device id")
+            .body("{}");
+        let r = app.send(req).await.expect(422);
+        assert_eq!(r.code(), "invalid_device_id");
         app.clock.advance(Duration::days(22));
         assert_eq!(sealbid_server::scheduler::tick(&app.state).await.unwrap(), 1);
         // Before the opening there is nothing to screen.
@@ -111,6 +123,13 @@ e2e_test! {
             .unwrap_or_else(|| panic!("no document alert: {}", list.text));
         let named: Vec<&str> = text["bidders"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
         assert!(named.contains(&bidders[1].org.as_str()) && named.contains(&bidders[2].org.as_str()), "{text}");
+        let same_device = find(&alerts, "same_upload_source").unwrap_or_else(|| panic!("no upload-source alert: {}", list.text));
+        assert_eq!(same_device["legal_ground"], "条例 40(2)");
+        let mut named: Vec<&str> = same_device["bidders"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+        named.sort();
+        let mut want = vec![bidders[0].org.as_str(), bidders[3].org.as_str()];
+        want.sort();
+        assert_eq!(named, want);
         // Filters.
         let f = app.get(&format!("/alerts?bidder={}&status=open", bidders[3].org), Some(&supervisor)).await.expect(200);
         assert!(f.body["alerts"].as_array().unwrap().iter().all(|a| a["bidders"].as_array().unwrap().iter().any(|b| b["id"] == bidders[3].org.as_str())));

@@ -308,20 +308,42 @@ pub async fn screen_with_documents(
     let tender_key = t.id.to_string();
     let identities = identities(&record);
     let settings = Settings::default();
-    let doc_bids: Vec<documents::BidDocuments> = technical
+    // Each opened bid's upload source (as stored at submission) and, at the opening, its
+    // technical document: compared between bidders by the document detectors.
+    let uploads: HashMap<String, sealbid_store::UploadSource> = state
+        .store
+        .list_bids(t.id)
+        .await?
         .into_iter()
-        .map(|d| documents::BidDocuments {
-            bidder: d.bidder,
-            upload_ip: None,
-            device: None,
-            files: vec![documents::DocFile {
-                name: "technical".into(),
-                bytes: d.bytes,
-                extracted: None,
-            }],
+        .filter(|b| b.status == sealbid_store::BidStatus::Active)
+        .filter_map(|b| b.upload.map(|u| (b.bidder_org.to_string(), u)))
+        .collect();
+    let mut technical: HashMap<String, Vec<u8>> =
+        technical.into_iter().map(|d| (d.bidder, d.bytes)).collect();
+    let doc_bids: Vec<documents::BidDocuments> = record
+        .bids
+        .iter()
+        .map(|b| {
+            let upload = uploads.get(&b.bidder);
+            documents::BidDocuments {
+                bidder: b.bidder.clone(),
+                upload_ip: upload
+                    .and_then(|u| u.ip.as_deref())
+                    .and_then(|ip| ip.parse().ok()),
+                device: upload.and_then(|u| u.device.clone()),
+                files: technical
+                    .remove(&b.bidder)
+                    .map(|bytes| documents::DocFile {
+                        name: "technical".into(),
+                        bytes,
+                        extracted: None,
+                    })
+                    .into_iter()
+                    .collect(),
+            }
         })
         .collect();
-    let template = if doc_bids.is_empty() {
+    let template = if doc_bids.iter().all(|d| d.files.is_empty()) {
         Vec::new()
     } else {
         boilerplate(state, t).await?

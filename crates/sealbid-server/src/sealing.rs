@@ -517,6 +517,44 @@ pub async fn publish(
 
 /// The bidder's deposit reference for a tender (created on first request): 16 random digits, so
 /// it says nothing about who the bidder is.
+/// Longest device id kept from `X-Sealbid-Device`.
+pub const MAX_DEVICE_ID_CHARS: usize = 128;
+
+/// The upload source of a request: the client's address and, when the bid-preparation client sends
+/// one, its device id (`X-Sealbid-Device`: printable ASCII, at most 128 characters; anything else
+/// is a 422 `invalid_device_id`).
+pub fn upload_source(
+    ip: Option<std::net::IpAddr>,
+    headers: &axum::http::HeaderMap,
+) -> AppResult<sealbid_store::UploadSource> {
+    let device = match headers.get("x-sealbid-device") {
+        None => None,
+        Some(v) => {
+            let text = v.to_str().ok().map(str::trim).filter(|t| {
+                !t.is_empty()
+                    && t.len() <= MAX_DEVICE_ID_CHARS
+                    && t.bytes().all(|b| b.is_ascii_graphic())
+            });
+            Some(
+                text.ok_or_else(|| {
+                    AppError::invalid(
+                        "invalid_device_id",
+                        "x-sealbid-device",
+                        format!(
+                            "the X-Sealbid-Device header is 1 to {MAX_DEVICE_ID_CHARS} printable ASCII characters without spaces; send what `sealbid submit` sends, or leave it out"
+                        ),
+                    )
+                })?
+                .to_string(),
+            )
+        }
+    };
+    Ok(sealbid_store::UploadSource {
+        ip: ip.map(|i| i.to_string()),
+        device,
+    })
+}
+
 /// A bidder barred by a confirmed collusion finding (its credit record) may not bid until the bar
 /// ends: 403 `bidder_barred` with the date.
 async fn ensure_not_barred(state: &AppState, org: OrgId) -> AppResult<()> {
@@ -746,6 +784,7 @@ pub async fn submit_bid(
     user: &User,
     tender: &Tender,
     manifest_json: &[u8],
+    upload: Option<sealbid_store::UploadSource>,
 ) -> AppResult<Submitted> {
     // Visibility first: a hidden tender is 404 to everyone, whatever their role.
     crate::policy::ensure_visible(Some(user), tender)?;
@@ -865,6 +904,7 @@ pub async fn submit_bid(
         checkpoint: String::new(),
         withdrawal: None,
         replaced_by: None,
+        upload,
     };
     let entry = LogEntryBody::Bid { manifest: signed };
     let leaf = String::from_utf8(entry.to_leaf().map_err(internal)?).map_err(internal)?;

@@ -1530,6 +1530,10 @@ fn sealed_bid(t: &Tender, bidder: OrgId, digest: &str) -> crate::Bid {
         checkpoint: String::new(),
         withdrawal: None,
         replaced_by: None,
+        upload: Some(crate::UploadSource {
+            ip: Some("203.0.113.7".into()),
+            device: None,
+        }),
     }
 }
 

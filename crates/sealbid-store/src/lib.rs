@@ -46,7 +46,7 @@ pub use screening::{
 pub use sealing::{
     Appended, Bid, BidChange, BidStatus, BidWithdrawal, Closing, CommitteeSeat, DepositPayment,
     DepositRef, LogAppend, LogEntry, Opened, OpeningAction, SealWrite, StoredEnvelope,
-    TenderSealing,
+    TenderSealing, UploadSource,
 };
 pub use sqlite::SqliteStore;
 

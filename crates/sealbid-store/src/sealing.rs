@@ -138,6 +138,20 @@ pub struct Bid {
     pub checkpoint: String,
     pub withdrawal: Option<BidWithdrawal>,
     pub replaced_by: Option<BidId>,
+    /// Where the bid was uploaded from, as the server saw it (the anomaly engine compares bidders'
+    /// upload sources after the opening, 条例 40(2)). Absent on bids stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadSource>,
+}
+
+/// The network address and the bid-preparation client's device id a bid came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSource {
+    /// The client's IP address, as the server's connection saw it.
+    pub ip: Option<String>,
+    /// The `X-Sealbid-Device` header the bid-preparation client sends (a digest of the machine's id).
+    pub device: Option<String>,
 }
 
 /// One log entry.

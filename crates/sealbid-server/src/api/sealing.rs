@@ -487,11 +487,14 @@ pub struct BidReceipt {
 pub async fn submit_bid(
     State(state): State<AppState>,
     user: CurrentUser,
+    client: crate::auth::ClientIp,
     AppPath(id): AppPath<TenderId>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<(StatusCode, AppJson<BidReceipt>)> {
     let t = load(&state, id).await?;
-    let s = sealing::submit_bid(&state, &user.user, &t, &body).await?;
+    let upload = sealing::upload_source(client.0, &headers)?;
+    let s = sealing::submit_bid(&state, &user.user, &t, &body, Some(upload)).await?;
     Ok((
         StatusCode::CREATED,
         AppJson(BidReceipt {

@@ -568,6 +568,14 @@ async fn stage_and_submit(
         .saturating_add(MULTIPART_OVERHEAD);
     let body_tripped = Arc::new(AtomicBool::new(false));
     let (parts, body) = req.into_parts();
+    // Where the upload comes from (the browser sends no device id).
+    let upload = sealing::upload_source(
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
+        &axum::http::HeaderMap::new(),
+    )?;
     let body = capped(
         body.into_data_stream()
             .map_err(std::io::Error::other)
@@ -743,7 +751,7 @@ async fn stage_and_submit(
     }
     // The tender again: it may have changed while the files were arriving.
     let current = load_visible(state, Some(user), &t.id.to_string()).await?;
-    sealing::submit_bid(state, user, &current, &manifest).await
+    sealing::submit_bid(state, user, &current, &manifest, Some(upload)).await
 }
 
 // ---------------------------------------------------------------------------------------------
