@@ -2356,6 +2356,23 @@ fn dev_bank_pay(args: DevBankPayArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// This machine's device id for `X-Sealbid-Device`: a digest of the operating system's machine id
+/// (`/etc/machine-id`), never the id itself. The platform compares device ids between the bidders
+/// of a tender after the opening, as trading platforms compare the bid-preparation tool's machine
+/// code (条例 40(1)); `None` where the machine has no id.
+fn device_id() -> Option<String> {
+    let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())?;
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("sealbid-device-v1:{id}").as_bytes(),
+    );
+    digest.as_ref().get(..16).map(hex::encode)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -2914,21 +2931,4 @@ mod tests {
         assert!(check_policy(&signed, TENDER, Some(&other)).is_err());
         assert!(check_policy(&signed, "0190b7e2-4c7a-7c4e-9a3b-000000000000", None).is_err());
     }
-}
-
-/// This machine's device id for `X-Sealbid-Device`: a digest of the operating system's machine id
-/// (`/etc/machine-id`), never the id itself. The platform compares device ids between the bidders
-/// of a tender after the opening, as trading platforms compare the bid-preparation tool's machine
-/// code (条例 40(1)); `None` where the machine has no id.
-fn device_id() -> Option<String> {
-    let id = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())?;
-    let digest = ring::digest::digest(
-        &ring::digest::SHA256,
-        format!("sealbid-device-v1:{id}").as_bytes(),
-    );
-    digest.as_ref().get(..16).map(hex::encode)
 }
