@@ -469,6 +469,7 @@ async fn seed_sealed_bids(
         let reference = deposit_reference(state, user, t).await?;
         let price = PricePayload {
             currency: "CNY".into(),
+            personnel: Default::default(),
             total: total.parse()?,
             lines: Vec::new(),
         };
@@ -690,6 +691,7 @@ fn priced_bill(
     }
     let price = PricePayload {
         currency: "CNY".into(),
+        personnel: Default::default(),
         total: lines.iter().map(|l| l.amount).sum(),
         lines,
     };

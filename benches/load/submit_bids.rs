@@ -614,6 +614,7 @@ fn price_document(bytes: usize) -> Res<Vec<u8>> {
     }
     let doc = PricePayload {
         currency: "CNY".into(),
+        personnel: Default::default(),
         total: if lines.is_empty() {
             Decimal::ONE
         } else {

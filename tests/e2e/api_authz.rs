@@ -135,7 +135,7 @@ pub(crate) async fn bid(
     tender: &str,
     total: &str,
 ) -> (String, String) {
-    bid_with(app, b, tender, total, None, None).await
+    bid_with(app, b, tender, total, None, None, Default::default()).await
 }
 
 /// [`bid`] with a technical envelope holding `technical`, when given.
@@ -146,6 +146,7 @@ pub(crate) async fn bid_with(
     total: &str,
     technical: Option<&[u8]>,
     device: Option<&str>,
+    personnel: sealbid_seal::payload::Personnel,
 ) -> (String, String) {
     let r = app
         .post(
@@ -164,6 +165,7 @@ pub(crate) async fn bid_with(
         serde_json::from_value(committee.body["policy"].clone()).expect("policy");
     let price = PricePayload {
         currency: "CNY".into(),
+        personnel,
         total: total.parse().expect("total"),
         lines: Vec::new(),
     };

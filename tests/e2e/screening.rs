@@ -7,6 +7,7 @@
 use chrono::Duration;
 use reqwest::Method;
 use sealbid_seal::keys::SigningKey;
+use sealbid_seal::payload::{NamedPerson, Personnel};
 use serde_json::{json, Value};
 
 use crate::api_authz::{bid_with, member_committee, open_as_member, user_id, FixtureBidder};
@@ -79,7 +80,15 @@ e2e_test! {
         for (i, (b, p)) in bidders.iter().zip(prices).enumerate() {
             // Bidders 1 and 4 upload from the same machine (the same bid-preparation device id).
             let device = if i == 0 || i == 3 { "3f2a9c0d5e6b7a81" } else { ["a1", "b2", "c3", "d4"][i] };
-            let (reference, _) = bid_with(&app, b, &tender, p, Some(own[i].as_bytes()), Some(device)).await;
+            // Bidders 1 and 2 name the same project manager (same registration number).
+            let personnel = Personnel {
+                project_members: vec![NamedPerson {
+                    name: if i < 2 { "王建军".into() } else { format!("项目经理{i}") },
+                    certificate: Some(if i < 2 { "鲁237060912345".into() } else { format!("鲁2370609{i:05}") }),
+                }],
+                ..Default::default()
+            };
+            let (reference, _) = bid_with(&app, b, &tender, p, Some(own[i].as_bytes()), Some(device), personnel).await;
             pay(&app, &format!("SCREEN-TXN-{i}"), &reference, accounts[i]).await;
         }
         // A malformed device id is refused before anything is read or stored.
@@ -123,7 +132,9 @@ e2e_test! {
             .unwrap_or_else(|| panic!("no document alert: {}", list.text));
         let named: Vec<&str> = text["bidders"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
         assert!(named.contains(&bidders[1].org.as_str()) && named.contains(&bidders[2].org.as_str()), "{text}");
-        let same_device = find(&alerts, "same_upload_source").unwrap_or_else(|| panic!("no upload-source alert: {}", list.text));
+        let same_pm = find(&alerts, "shared_project_member").unwrap_or_else(|| panic!("no project-member alert: {}", list.text));
+        assert_eq!(same_pm["legal_ground"], "条例 40(3)");
+                let same_device = find(&alerts, "same_upload_source").unwrap_or_else(|| panic!("no upload-source alert: {}", list.text));
         assert_eq!(same_device["legal_ground"], "条例 40(2)");
         let mut named: Vec<&str> = same_device["bidders"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
         named.sort();

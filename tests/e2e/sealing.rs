@@ -45,6 +45,7 @@ fn seal_bid(policy: &Signed<SealingPolicy>, tender: &str, b: &Bidder, total: &st
     let mut rng = rand::rngs::OsRng;
     let price = PricePayload {
         currency: "CNY".into(),
+        personnel: Default::default(),
         total: total.parse().unwrap(),
         lines: Vec::new(),
     };

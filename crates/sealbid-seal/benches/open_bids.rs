@@ -75,6 +75,7 @@ fn price_document(bytes: usize) -> Vec<u8> {
     }
     let doc = PricePayload {
         currency: "CNY".into(),
+        personnel: Default::default(),
         total,
         lines,
     };

@@ -29,6 +29,81 @@ pub struct PricePayload {
     /// Bill-of-quantities lines; empty if the tender asks for a lump sum only.
     #[serde(default)]
     pub lines: Vec<BoqLine>,
+    /// The people the bid names (published with the price at the opening, as the candidates'
+    /// notice publishes the project manager): the anomaly engine compares them between bidders
+    /// (条例 40(2), 40(3), 34). Optional.
+    #[serde(default, skip_serializing_if = "Personnel::is_empty")]
+    pub personnel: Personnel,
+}
+
+/// A person a bid names: the name and, where the bid gives one, a registration or certificate
+/// number (e.g. the project manager's constructor registration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedPerson {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+}
+
+/// Who stands behind a bid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Personnel {
+    /// The person handling the bid for the bidder (委托代理人).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<NamedPerson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<NamedPerson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_representative: Option<NamedPerson>,
+    /// The project-management team, project manager first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub project_members: Vec<NamedPerson>,
+}
+
+/// Longest name or certificate number accepted in [`Personnel`].
+pub const MAX_PERSON_FIELD: usize = 100;
+
+impl Personnel {
+    pub fn is_empty(&self) -> bool {
+        self.agent.is_none()
+            && self.contact.is_none()
+            && self.legal_representative.is_none()
+            && self.project_members.is_empty()
+    }
+
+    fn validate(&self) -> Result<()> {
+        let people = [
+            ("the agent", self.agent.as_ref()),
+            ("the contact person", self.contact.as_ref()),
+            (
+                "the legal representative",
+                self.legal_representative.as_ref(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(w, p)| p.map(|p| (w.to_string(), p)))
+        .chain(
+            self.project_members
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("project member {}", i + 1), p)),
+        );
+        for (who, p) in people {
+            non_empty(&p.name, &format!("the name of {who}"))?;
+            if p.name.chars().count() > MAX_PERSON_FIELD
+                || p.certificate
+                    .as_ref()
+                    .is_some_and(|c| c.trim().is_empty() || c.chars().count() > MAX_PERSON_FIELD)
+            {
+                return Err(bad(format!(
+                    "{who}: a name or certificate number has 1 to {MAX_PERSON_FIELD} characters"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One priced line of the bill of quantities.
@@ -123,6 +198,7 @@ impl PricePayload {
                 .checked_add(line.amount)
                 .ok_or_else(|| bad(format!("{which}: the running sum is too large")))?;
         }
+        self.personnel.validate()?;
         if !self.lines.is_empty() && sum != self.total {
             return Err(bad(format!(
                 "the line amounts add up to {sum}, but the total price is {}; correct the total or \
@@ -245,6 +321,7 @@ mod tests {
     fn price() -> PricePayload {
         PricePayload {
             currency: "CNY".into(),
+            personnel: Default::default(),
             total: d("1500.34"),
             lines: vec![
                 line("010101", "2.5", "100.00", "250.00"),
@@ -255,6 +332,48 @@ mod tests {
                 line("010104", "0.5", "0.25", "0.13"),
             ],
         }
+    }
+
+    #[test]
+    fn personnel_round_trips_and_is_checked() {
+        let mut p = price();
+        p.personnel.project_members.push(NamedPerson {
+            name: "王建军".into(),
+            certificate: Some("鲁237060912345".into()),
+        });
+        p.personnel.agent = Some(NamedPerson {
+            name: "李娜".into(),
+            certificate: None,
+        });
+        let bytes = p.to_json_bytes().unwrap();
+        assert_eq!(PricePayload::from_json_bytes(&bytes).unwrap(), p);
+        // A payload without personnel still parses (older bids), and writes none.
+        let plain = price();
+        assert!(!String::from_utf8(plain.to_json_bytes().unwrap())
+            .unwrap()
+            .contains("personnel"));
+        let mut bad = p.clone();
+        bad.personnel.project_members[0].name = "  ".into();
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("project member 1"));
+        let mut long = p.clone();
+        long.personnel.agent = Some(NamedPerson {
+            name: "x".repeat(MAX_PERSON_FIELD + 1),
+            certificate: None,
+        });
+        assert!(long
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("the agent"));
+        let mut blank = p;
+        blank.personnel.project_members[0].certificate = Some(" ".into());
+        assert!(blank.validate().is_err());
+        let unknown = br#"{"currency":"CNY","total":"1.00","personnel":{"boss":{"name":"x"}}}"#;
+        assert!(PricePayload::from_json_bytes(unknown).is_err());
     }
 
     #[test]
@@ -269,6 +388,7 @@ mod tests {
         // Lump sum without lines.
         let lump = PricePayload {
             currency: "CNY".into(),
+            personnel: Default::default(),
             total: d("98000000"),
             lines: vec![],
         };

@@ -141,12 +141,20 @@ async fn opening_record(state: &AppState, t: &Tender) -> AppResult<OpeningRecord
     Ok(signed.body)
 }
 
-/// The price documents' bills of quantities, decrypted with the published file keys.
-async fn bills_of_quantities(
+/// What the opened price documents say beyond the totals: bills of quantities and the people each
+/// bid names.
+struct PriceDocuments {
+    boq: Vec<unit_prices::BoqBid>,
+    personnel: HashMap<String, sealbid_seal::payload::Personnel>,
+    unreadable: Vec<String>,
+}
+
+/// The price documents, decrypted with the published file keys.
+async fn price_documents(
     state: &AppState,
     t: &Tender,
     record: &OpeningRecord,
-) -> AppResult<(Vec<unit_prices::BoqBid>, Vec<String>)> {
+) -> AppResult<PriceDocuments> {
     let stored: HashMap<String, String> = state
         .store
         .list_bids(t.id)
@@ -156,6 +164,7 @@ async fn bills_of_quantities(
         .collect();
     let mut out = Vec::new();
     let mut unreadable = Vec::new();
+    let mut personnel = HashMap::new();
     for bid in record
         .bids
         .iter()
@@ -182,7 +191,13 @@ async fn bills_of_quantities(
         })
         .await
         .map_err(internal)?;
-        match plain.map(|p| PricePayload::from_json_bytes(&p)) {
+        let parsed = plain.map(|p| PricePayload::from_json_bytes(&p));
+        if let Ok(Ok(price)) = &parsed {
+            if !price.personnel.is_empty() {
+                personnel.insert(bid.bidder.clone(), price.personnel.clone());
+            }
+        }
+        match parsed {
             Ok(Ok(price)) if !price.lines.is_empty() => out.push(unit_prices::BoqBid {
                 bidder: bid.bidder.clone(),
                 lines: price
@@ -201,24 +216,46 @@ async fn bills_of_quantities(
             Err(e) => unreadable.push(format!("{}: {e}", bid.bidder_name)),
         }
     }
-    Ok((out, unreadable))
+    Ok(PriceDocuments {
+        boq: out,
+        personnel,
+        unreadable,
+    })
 }
 
-/// Deposit payers' accounts per bidder, as the opening record shows them.
-fn identities(record: &OpeningRecord) -> Vec<links::BidderIdentity> {
+/// Who stands behind each valid bid: the deposit payers' accounts (from the opening record) and the
+/// people its price document names.
+fn identities(
+    record: &OpeningRecord,
+    personnel: &HashMap<String, sealbid_seal::payload::Personnel>,
+) -> Vec<links::BidderIdentity> {
+    let person = |p: &sealbid_seal::payload::NamedPerson| links::Person {
+        name: p.name.clone(),
+        id_number: p.certificate.clone(),
+    };
     record
         .bids
         .iter()
         .filter(|b| b.outcome == BidOutcome::Valid)
-        .map(|b| links::BidderIdentity {
-            bidder: b.bidder.clone(),
-            deposit_accounts: b
-                .deposit
-                .payers
-                .iter()
-                .map(|p| p.account_number.clone())
-                .collect(),
-            ..links::BidderIdentity::default()
+        .map(|b| {
+            let named = personnel.get(&b.bidder);
+            links::BidderIdentity {
+                bidder: b.bidder.clone(),
+                deposit_accounts: b
+                    .deposit
+                    .payers
+                    .iter()
+                    .map(|p| p.account_number.clone())
+                    .collect(),
+                agent: named.and_then(|n| n.agent.as_ref()).map(person),
+                contact: named.and_then(|n| n.contact.as_ref()).map(person),
+                legal_representative: named
+                    .and_then(|n| n.legal_representative.as_ref())
+                    .map(person),
+                project_members: named
+                    .map(|n| n.project_members.iter().map(person).collect())
+                    .unwrap_or_default(),
+            }
         })
         .collect()
 }
@@ -281,7 +318,11 @@ pub async fn screen_with_documents(
         })
         .collect();
     let estimate = t.terms.estimated_price.amount().to_f64();
-    let (boq, unreadable) = bills_of_quantities(state, t, &record).await?;
+    let PriceDocuments {
+        boq,
+        personnel,
+        unreadable,
+    } = price_documents(state, t, &record).await?;
 
     // The market: every other stored screening, then this tender (last: "latest" for history).
     let mut market: Vec<TenderBids> = Vec::new();
@@ -306,7 +347,7 @@ pub async fn screen_with_documents(
     };
     market.push(doc.tender_bids(t.id));
     let tender_key = t.id.to_string();
-    let identities = identities(&record);
+    let identities = identities(&record, &personnel);
     let settings = Settings::default();
     // Each opened bid's upload source (as stored at submission) and, at the opening, its
     // technical document: compared between bidders by the document detectors.
