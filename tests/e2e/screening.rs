@@ -88,7 +88,21 @@ e2e_test! {
                 }],
                 ..Default::default()
             };
-            let (reference, _) = bid_with(&app, b, &tender, p, Some(own[i].as_bytes()), Some(device), personnel).await;
+            // Bidders 2 and 3 seal their folder as `sealbid seal --technical DIR` does: a tar archive.
+            let technical = if i == 1 || i == 2 {
+                let mut t = tar::Builder::new(Vec::new());
+                for (name, text) in [("方案/施工组织设计.txt", own[i].to_string()), ("说明.txt", format!("投标人{i}的报价说明"))] {
+                    let mut h = tar::Header::new_gnu();
+                    h.set_size(text.len() as u64);
+                    h.set_mode(0o644);
+                    h.set_cksum();
+                    t.append_data(&mut h, name, text.as_bytes()).unwrap();
+                }
+                t.into_inner().unwrap()
+            } else {
+                own[i].as_bytes().to_vec()
+            };
+            let (reference, _) = bid_with(&app, b, &tender, p, Some(&technical), Some(device), personnel).await;
             pay(&app, &format!("SCREEN-TXN-{i}"), &reference, accounts[i]).await;
         }
         // A malformed device id is refused before anything is read or stored.
@@ -132,6 +146,9 @@ e2e_test! {
             .unwrap_or_else(|| panic!("no document alert: {}", list.text));
         let named: Vec<&str> = text["bidders"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
         assert!(named.contains(&bidders[1].org.as_str()) && named.contains(&bidders[2].org.as_str()), "{text}");
+        // It names the file inside the sealed archive.
+        let d = app.get(&format!("/alerts/{}", text["id"].as_str().unwrap()), Some(&supervisor)).await.expect(200);
+        assert!(d.text.contains("施工组织设计.txt"), "{}", d.text);
         let same_pm = find(&alerts, "shared_project_member").unwrap_or_else(|| panic!("no project-member alert: {}", list.text));
         assert_eq!(same_pm["legal_ground"], "条例 40(3)");
                 let same_device = find(&alerts, "same_upload_source").unwrap_or_else(|| panic!("no upload-source alert: {}", list.text));

@@ -44,6 +44,50 @@ pub struct TechnicalDocument {
     pub bytes: Vec<u8>,
 }
 
+/// Most files read from one technical archive.
+pub const MAX_ARCHIVE_FILES: usize = 2000;
+
+/// A technical document as files: the entries of a tar archive (what `sealbid seal --technical DIR`
+/// seals), or the document itself when it is not an archive. A damaged archive yields the entries
+/// read whole before the damage.
+pub fn technical_files(bytes: Vec<u8>) -> Vec<documents::DocFile> {
+    let is_tar = bytes.get(257..262) == Some(b"ustar".as_slice());
+    if !is_tar {
+        return vec![documents::DocFile {
+            name: "technical".into(),
+            bytes,
+            extracted: None,
+        }];
+    }
+    let mut out = Vec::new();
+    let mut archive = tar::Archive::new(bytes.as_slice());
+    let Ok(entries) = archive.entries() else {
+        return out;
+    };
+    for entry in entries.take(MAX_ARCHIVE_FILES) {
+        let Ok(mut entry) = entry else { break };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "unnamed".into());
+        let size = entry.header().size().unwrap_or(u64::MAX);
+        let mut data = Vec::new();
+        // A short read is a truncated archive: stop, keeping what was whole.
+        if std::io::Read::read_to_end(&mut entry, &mut data).is_err() || data.len() as u64 != size {
+            break;
+        }
+        out.push(documents::DocFile {
+            name,
+            bytes: data,
+            extracted: None,
+        });
+    }
+    out
+}
+
 /// The states a tender is in once its bids are open.
 pub const OPENED_STATES: [TenderState; 5] = [
     TenderState::Opened,
@@ -374,13 +418,8 @@ pub async fn screen_with_documents(
                 device: upload.and_then(|u| u.device.clone()),
                 files: technical
                     .remove(&b.bidder)
-                    .map(|bytes| documents::DocFile {
-                        name: "technical".into(),
-                        bytes,
-                        extracted: None,
-                    })
-                    .into_iter()
-                    .collect(),
+                    .map(technical_files)
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -521,6 +560,48 @@ fn classifier_alert(tender: &str, score: &Score) -> Alert {
         ),
         evidence,
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn archives_become_their_files_and_documents_stay_whole() {
+        let tar = tar_of(&[
+            ("a/施工方案.txt", "方案".as_bytes()),
+            ("b.pdf", b"%PDF-1.7"),
+        ]);
+        let files = technical_files(tar);
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a/施工方案.txt", "b.pdf"]);
+        assert_eq!(files[1].bytes, b"%PDF-1.7");
+        let plain = technical_files(b"just a text".to_vec());
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain[0].name, "technical");
+    }
+
+    #[test]
+    fn a_damaged_archive_keeps_what_was_read() {
+        let mut tar = tar_of(&[("one.txt", b"first file"), ("two.txt", &[b'x'; 4096])]);
+        tar.truncate(1024 + 600);
+        let files = technical_files(tar);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "one.txt");
+    }
 }
 
 pub fn family_name(f: Family) -> &'static str {
