@@ -562,48 +562,6 @@ fn classifier_alert(tender: &str, score: &Score) -> Alert {
     )
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (name, data) in files {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_cksum();
-            b.append_data(&mut h, name, *data).unwrap();
-        }
-        b.into_inner().unwrap()
-    }
-
-    #[test]
-    fn archives_become_their_files_and_documents_stay_whole() {
-        let tar = tar_of(&[
-            ("a/施工方案.txt", "方案".as_bytes()),
-            ("b.pdf", b"%PDF-1.7"),
-        ]);
-        let files = technical_files(tar);
-        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["a/施工方案.txt", "b.pdf"]);
-        assert_eq!(files[1].bytes, b"%PDF-1.7");
-        let plain = technical_files(b"just a text".to_vec());
-        assert_eq!(plain.len(), 1);
-        assert_eq!(plain[0].name, "technical");
-    }
-
-    #[test]
-    fn a_damaged_archive_keeps_what_was_read() {
-        let mut tar = tar_of(&[("one.txt", b"first file"), ("two.txt", &[b'x'; 4096])]);
-        tar.truncate(1024 + 600);
-        let files = technical_files(tar);
-        assert_eq!(files.len(), 1);
-        assert_eq!(files[0].name, "one.txt");
-    }
-}
-
 pub fn family_name(f: Family) -> &'static str {
     match f {
         Family::PriceScreen => "price_screen",
@@ -764,4 +722,46 @@ pub async fn active_bar(
         .into_iter()
         .filter(|r| r.bars_at(now))
         .max_by_key(|r| r.barred_until))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn archives_become_their_files_and_documents_stay_whole() {
+        let tar = tar_of(&[
+            ("a/施工方案.txt", "方案".as_bytes()),
+            ("b.pdf", b"%PDF-1.7"),
+        ]);
+        let files = technical_files(tar);
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a/施工方案.txt", "b.pdf"]);
+        assert_eq!(files[1].bytes, b"%PDF-1.7");
+        let plain = technical_files(b"just a text".to_vec());
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain[0].name, "technical");
+    }
+
+    #[test]
+    fn a_damaged_archive_keeps_what_was_read() {
+        let mut tar = tar_of(&[("one.txt", b"first file"), ("two.txt", &[b'x'; 4096])]);
+        tar.truncate(1024 + 600);
+        let files = technical_files(tar);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "one.txt");
+    }
 }
