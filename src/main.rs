@@ -66,6 +66,20 @@ enum Command {
     },
     /// Print the API's OpenAPI 3.1 document (docs/api/openapi.json is this output).
     Openapi,
+    /// Export every public tender as OCDS 1.1: a record package (each tender's releases and its
+    /// compiled release), a release package, or compiled releases one per line (what
+    /// `sealbid screen --ocds` reads).
+    ExportOcds {
+        /// Where to write (replaced atomically).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t = OcdsFormat::Record)]
+        format: OcdsFormat,
+        /// Export the demo market, made on the spot in a temporary embedded store and removed
+        /// afterwards; the configured database is not touched.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Write a self-signed certificate and key for local HTTPS under keys/.
     DevCert {
         /// Output directory.
@@ -108,6 +122,16 @@ enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OcdsFormat {
+    /// A record package.
+    Record,
+    /// A release package.
+    Release,
+    /// Compiled releases, one JSON object per line.
+    Jsonl,
 }
 
 #[derive(Subcommand)]
@@ -202,6 +226,13 @@ fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             return rt.block_on(audit_verify(&cfg));
         }
         Command::DevCert { out, host } => dev_cert(&out, &host)?,
+        Command::ExportOcds { out, format, demo } => {
+            let n = rt.block_on(export_ocds(cfg, &out, format, demo))?;
+            eprintln!(
+                "wrote {n} public tender(s) as OCDS 1.1 to {}",
+                out.display()
+            );
+        }
         Command::Openapi => {
             let doc = sealbid_server::api::openapi_document()
                 .map_err(|e| anyhow::anyhow!("cannot render the OpenAPI document: {e}"))?;
@@ -220,8 +251,9 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
-async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
-    tracing::info!(config = ?cfg, "starting sealbid");
+/// The platform's state for `cfg`: the store, the blob store, the system clock, the calendar, the
+/// settings and the platform keys (created on first use); and the log's verifier key.
+async fn app_state(cfg: &Config) -> anyhow::Result<(AppState, String)> {
     let store = sealbid_store::connect(&cfg.database_url)
         .await
         .with_context(|| {
@@ -244,7 +276,6 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
     let keys = sealbid_server::sealing::SealingKeys::load_or_create(&cfg.keys_dir, &cfg.log_origin)
         .with_context(|| format!("the platform keys in {}", cfg.keys_dir.display()))?;
     let log_key = keys.log_verifier().to_string();
-    let keys_dir = cfg.keys_dir.clone();
     let state = AppState::with_keys(
         store,
         Arc::new(blobs),
@@ -253,6 +284,91 @@ async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
         settings,
         keys,
     );
+    Ok((state, log_key))
+}
+
+/// `sealbid export-ocds`: returns how many tenders were written.
+async fn export_ocds(
+    mut cfg: Config,
+    out: &std::path::Path,
+    format: OcdsFormat,
+    demo: bool,
+) -> anyhow::Result<usize> {
+    // The demo lives in a temporary directory of its own, removed at the end.
+    let scratch = if demo {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("sealbid-ocds-demo-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        cfg.database_url = format!("sqlite://{}", dir.join("demo.db").display());
+        cfg.blob_store = dir.join("blobs").display().to_string();
+        cfg.keys_dir = dir.join("keys");
+        Some(dir)
+    } else {
+        None
+    };
+    let result = async {
+        let (state, _) = app_state(&cfg).await?;
+        if demo {
+            demo::seed(&state, &cfg.keys_dir)
+                .await
+                .context("seeding the demo")?;
+        }
+        let tenders = sealbid_server::ocds::public_tenders(&state, 0, 0)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the tenders: {e}"))?;
+        let uri = format!("file://{}", out.display());
+        let doc = match format {
+            OcdsFormat::Release => {
+                let mut releases = Vec::new();
+                for t in &tenders {
+                    releases.extend(
+                        sealbid_server::ocds::releases_of(&state, t)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("tender {}: {e}", t.code.as_str()))?,
+                    );
+                }
+                let pkg = sealbid_domain::ocds::release_package(
+                    &sealbid_server::ocds::config(),
+                    &uri,
+                    state.now(),
+                    releases,
+                );
+                serde_json::to_vec_pretty(&pkg)?
+            }
+            OcdsFormat::Record | OcdsFormat::Jsonl => {
+                let pkg = sealbid_server::ocds::record_package(&state, &tenders, &uri)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("building the records: {e}"))?;
+                if format == OcdsFormat::Jsonl {
+                    sealbid_domain::ocds::compiled_releases_jsonl(&pkg)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                        .into_bytes()
+                } else {
+                    serde_json::to_vec_pretty(&pkg)?
+                }
+            }
+        };
+        let tmp = out.with_extension("partial");
+        std::fs::write(&tmp, &doc).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))?;
+        Ok::<usize, anyhow::Error>(tenders.len())
+    }
+    .await;
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+async fn serve(cfg: Config, demo: bool) -> anyhow::Result<()> {
+    tracing::info!(config = ?cfg, "starting sealbid");
+    let (state, log_key) = app_state(&cfg).await?;
+    let keys_dir = cfg.keys_dir.clone();
     if demo {
         demo::seed(&state, &keys_dir)
             .await

@@ -572,6 +572,10 @@ e2e_test! {
                 .code(409, "opening_not_yet"),
             row(get.clone(), "/tenders/{C}/opening/record", None, [409; 9]).code(409, "not_opened"),
             row(get.clone(), "/tenders/{O}/opening/record", None, ALL_200),
+            // Open data: public tenders for anyone; a draft does not exist.
+            row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
+            row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),
+            row(get.clone(), "/ocds/records", None, ALL_200),
             // Supervision: alerts are for supervisors (and admins) only; never bidders or tenderees.
             row(get.clone(), "/alerts", None, [401, 200, 403, 403, 200, 403, 403, 403, 403]),
             row(get.clone(), "/alerts?status=closed", None, [401, 400, 403, 403, 400, 403, 403, 403, 403])

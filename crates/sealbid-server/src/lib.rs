@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod ocds;
 pub mod pages;
 pub mod policy;
 pub mod scheduler;

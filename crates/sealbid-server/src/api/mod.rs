@@ -30,6 +30,7 @@ mod audit;
 mod clarify;
 pub mod documents;
 pub mod dto;
+pub mod ocds;
 pub mod screening;
 pub mod sealing;
 mod tenders;
@@ -136,6 +137,7 @@ macro_rules! endpoints {
                 (name = "tenders", description = "Tenders and their review"),
                 (name = "clarifications", description = "Amendments, questions and answers"),
                 (name = "documents", description = "Tender documents: the files themselves"),
+                (name = "open data", description = "OCDS 1.1 releases and records of the public tenders"),
                 (name = "supervision", description = "The anomaly engine's screenings and alerts, their review, credit histories and rejected bids"),
                 (name = "audit", description = "The hash-chained audit log"),
                 (name = "meta", description = "This document")
@@ -202,6 +204,9 @@ endpoints! {
     sealing::log_checkpoint / __path_log_checkpoint,
     sealing::log_entries / __path_log_entries,
     sealing::log_proof / __path_log_proof,
+    ocds::tender_releases / __path_tender_releases,
+    ocds::tender_record / __path_tender_record,
+    ocds::records / __path_records,
     screening::run_screening / __path_run_screening,
     screening::get_screening / __path_get_screening,
     screening::run_history / __path_run_history,

@@ -1,0 +1,152 @@
+//! Open data: every public tender as OCDS 1.1 releases and records (`sealbid_domain::ocds` builds
+//! them; this module gathers what they report from the store). A tender publishes a `tender`
+//! release at publication, one `tenderAmendment` per amendment, a `tenderUpdate` with
+//! `bids.details[]` at the opening, `tenderCancellation` when cancelled, and `tenderUpdate` when it
+//! fails. Drafts and tenders under review are not public and have no releases.
+use std::collections::HashMap;
+
+use sealbid_domain::ocds::{
+    self, OcdsBid, OcdsBidStatus, OcdsConfig, OcdsParty, OcdsProcess, OcdsTender, ReleaseStage,
+};
+use sealbid_domain::tender::{Tender, TenderState};
+use sealbid_domain::Money;
+use sealbid_seal::opening::{BidOutcome, OpeningRecord};
+use sealbid_seal::signed::Signed;
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{e}"))
+}
+
+fn ocds_error(e: ocds::OcdsError) -> AppError {
+    match e {
+        ocds::OcdsError::NotPublic(_) => AppError::NotFound("tender"),
+        other => internal(other),
+    }
+}
+
+/// The platform's OCDS settings (the ocid prefix is a placeholder until one is registered).
+pub fn config() -> OcdsConfig {
+    OcdsConfig::default()
+}
+
+/// The opened bids of a tender, as OCDS bids (empty before the opening).
+async fn opened_bids(state: &AppState, t: &Tender) -> AppResult<Vec<OcdsBid>> {
+    let Some(sealing) = state.store.get_sealing(t.id).await? else {
+        return Ok(Vec::new());
+    };
+    let Some(opened) = sealing.opened else {
+        return Ok(Vec::new());
+    };
+    let record = Signed::<OpeningRecord>::from_json_bytes(opened.record.as_bytes())
+        .map_err(internal)?
+        .body;
+    let stored: HashMap<String, sealbid_store::Bid> = state
+        .store
+        .list_bids(t.id)
+        .await?
+        .into_iter()
+        .map(|b| (b.manifest_digest.clone(), b))
+        .collect();
+    let mut out = Vec::with_capacity(record.bids.len());
+    for b in &record.bids {
+        let Some(bid) = stored.get(&b.manifest_digest) else {
+            continue;
+        };
+        let Some(org) = state.store.get_org(bid.bidder_org).await? else {
+            continue;
+        };
+        let value = b
+            .price
+            .as_ref()
+            .map(|p| Money::new(p.total))
+            .transpose()
+            .map_err(internal)?;
+        out.push(OcdsBid {
+            id: bid.id,
+            bidder: OcdsParty::from(&org),
+            value,
+            date: bid.submitted_at,
+            status: if b.outcome == BidOutcome::Valid {
+                OcdsBidStatus::Valid
+            } else {
+                OcdsBidStatus::Disqualified
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Every release of a public tender, oldest first. A draft or a tender under review is a 404.
+pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> {
+    if !t.state.is_public() {
+        return Err(AppError::NotFound("tender"));
+    }
+    let buyer = state
+        .store
+        .get_org(t.org)
+        .await?
+        .ok_or_else(|| internal("the tender's organisation is missing"))?;
+    let bids = opened_bids(state, t).await?;
+    let cfg = config();
+    let process = OcdsProcess {
+        bids: &bids,
+        ..OcdsProcess::tender_only(OcdsTender {
+            tender: t,
+            buyer: &buyer,
+            procuring_entity: None,
+        })
+    };
+    let mut stages = Vec::new();
+    if let Some(at) = t.published_at {
+        stages.push((ReleaseStage::Tender, at));
+    }
+    for a in state.store.list_amendments(t.id).await? {
+        stages.push((ReleaseStage::TenderAmendment, a.at));
+    }
+    if let Some(at) = t.opened_at.filter(|_| !bids.is_empty()) {
+        stages.push((ReleaseStage::Opening, at));
+    }
+    match (t.state, t.ended_at) {
+        (TenderState::Cancelled, Some(at)) => stages.push((ReleaseStage::TenderCancellation, at)),
+        (TenderState::Failed, Some(at)) => stages.push((ReleaseStage::TenderUpdate, at)),
+        _ => {}
+    }
+    stages.sort_by_key(|(stage, at)| (*at, *stage));
+    stages
+        .into_iter()
+        .map(|(stage, at)| ocds::build_release(&cfg, &process, stage, at).map_err(ocds_error))
+        .collect()
+}
+
+/// A release package of one tender's releases.
+pub async fn release_package(state: &AppState, t: &Tender, uri: &str) -> AppResult<Value> {
+    let releases = releases_of(state, t).await?;
+    Ok(ocds::release_package(&config(), uri, state.now(), releases))
+}
+
+/// A record package of `tenders` (each public one's record with its compiled release).
+pub async fn record_package(state: &AppState, tenders: &[Tender], uri: &str) -> AppResult<Value> {
+    let mut releases = Vec::new();
+    for t in tenders.iter().filter(|t| t.state.is_public()) {
+        releases.extend(releases_of(state, t).await?);
+    }
+    ocds::record_package(&config(), uri, state.now(), &releases).map_err(ocds_error)
+}
+
+/// Every public tender (newest first, at most `limit`, 0: all).
+pub async fn public_tenders(state: &AppState, limit: u32, offset: u32) -> AppResult<Vec<Tender>> {
+    let filter = sealbid_store::TenderFilter {
+        states: TenderState::ALL
+            .into_iter()
+            .filter(|s| s.is_public())
+            .collect(),
+        limit,
+        offset,
+        ..Default::default()
+    };
+    Ok(state.store.list_tenders(&filter).await?)
+}
