@@ -72,6 +72,7 @@ macro_rules! for_each_conformance_case {
             sealing_opening_actions_once_each,
             screening_saves_are_idempotent,
             alert_review_confirms_with_effects,
+            evaluation_pool_and_draws,
         }
     };
 }
@@ -2233,4 +2234,95 @@ pub async fn alert_review_confirms_with_effects(h: &dyn Harness) {
         .await,
         Err(StoreError::NotFound)
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation: the expert pool and committee draws.
+
+pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
+    let s = h.store();
+    let expert = |id: &str, doc: &str| crate::ExpertRecord {
+        id: id.into(),
+        updated_at: t0(),
+        doc: doc.into(),
+    };
+    let ev = event("experts.import", "expert_pool", "pool", t0());
+    assert_eq!(
+        s.upsert_experts(&[expert("E2", "{\"v\":1}"), expert("E1", "{\"v\":1}")], &ev)
+            .await
+            .unwrap(),
+        2
+    );
+    s.upsert_experts(&[expert("E2", "{\"v\":2}")], &ev)
+        .await
+        .unwrap();
+    let pool = s.list_experts().await.unwrap();
+    assert_eq!(
+        pool.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["E1", "E2"]
+    );
+    assert_eq!(pool[1].doc, "{\"v\":2}");
+
+    let (_, t) = sealing_tender(s.as_ref()).await;
+    assert!(s.get_draw(t.id).await.unwrap().is_none());
+    let draw = |version: i64, at| crate::CommitteeDraw {
+        tender_id: t.id,
+        version,
+        drawn_at: at,
+        public_doc: format!("{{\"v\":{version}}}"),
+        private_doc: "{}".into(),
+    };
+    let dev = event("committee.draw", "tender", t.id, t0());
+    s.save_draw(crate::DrawWrite {
+        draw: &draw(1, t0()),
+        expected_version: None,
+        audit: &dev,
+    })
+    .await
+    .unwrap();
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.save_draw(crate::DrawWrite {
+            draw: &draw(1, t0()),
+            expected_version: None,
+            audit: &dev,
+        })
+        .await,
+        Err(StoreError::Conflict("committee_draw"))
+    ));
+    assert!(matches!(
+        s.save_draw(crate::DrawWrite {
+            draw: &draw(3, minutes(1)),
+            expected_version: Some(2),
+            audit: &dev,
+        })
+        .await,
+        Err(StoreError::VersionConflict {
+            expected: 2,
+            found: 1
+        })
+    ));
+    let mut ghost = draw(1, t0());
+    ghost.tender_id = TenderId::new();
+    assert!(matches!(
+        s.save_draw(crate::DrawWrite {
+            draw: &ghost,
+            expected_version: None,
+            audit: &dev,
+        })
+        .await,
+        Err(StoreError::Conflict("unknown_tender"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    s.save_draw(crate::DrawWrite {
+        draw: &draw(2, minutes(1)),
+        expected_version: Some(1),
+        audit: &dev,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_draw(t.id).await.unwrap().unwrap(),
+        draw(2, minutes(1))
+    );
 }

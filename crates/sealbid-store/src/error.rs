@@ -126,6 +126,12 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
         "alert_review",
     ),
     ("credit_records_pkey", "credit_records.id", "credit_record"),
+    ("experts_pkey", "experts.id", "expert_id"),
+    (
+        "committee_draws_pkey",
+        "committee_draws.tender_id",
+        "committee_draw",
+    ),
 ];
 
 fn unique_name(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {

@@ -21,6 +21,7 @@ pub mod blob;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod error;
+pub mod evaluation;
 pub mod postgres;
 #[cfg(test)]
 mod s3_tests;
@@ -38,6 +39,7 @@ use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, 
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
+pub use evaluation::{CommitteeDraw, DrawWrite, ExpertRecord};
 pub use postgres::PgStore;
 pub use screening::{
     AlertDecision, AlertFilter, AlertReview, BidRejection, CreditRecord, NewAlert, ScreeningSaved,
@@ -247,6 +249,16 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict("opening_action")`.
     async fn add_opening_action(&self, action: &OpeningAction, audit: &AuditEvent) -> Result<()>;
     async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<OpeningAction>>;
+
+    // Evaluation
+    /// Adds or replaces experts by id, in one transaction with the audit event; returns how many.
+    async fn upsert_experts(&self, experts: &[ExpertRecord], audit: &AuditEvent) -> Result<u64>;
+    /// The whole pool, by id.
+    async fn list_experts(&self) -> Result<Vec<ExpertRecord>>;
+    /// Stores a tender's first draw (`Conflict("committee_draw")` if there is one) or a
+    /// replacement (`VersionConflict` if the stored draw moved on).
+    async fn save_draw(&self, w: DrawWrite<'_>) -> Result<()>;
+    async fn get_draw(&self, tender: TenderId) -> Result<Option<CommitteeDraw>>;
 
     // Screening
     /// Replaces the tender's screening and stores its alerts, in one transaction with the audit

@@ -291,6 +291,7 @@ macro_rules! in_tx {
     }};
 }
 
+mod evaluation;
 mod screening;
 mod sealing;
 
@@ -648,6 +649,23 @@ impl<B: Backend> Store for SqlStore<B> {
     }
     async fn list_opening_actions(&self, tender: TenderId) -> Result<Vec<crate::OpeningAction>> {
         self.list_opening_actions_impl(tender).await
+    }
+
+    async fn upsert_experts(
+        &self,
+        experts: &[crate::ExpertRecord],
+        audit: &AuditEvent,
+    ) -> Result<u64> {
+        self.upsert_experts_impl(experts, audit).await
+    }
+    async fn list_experts(&self) -> Result<Vec<crate::ExpertRecord>> {
+        self.list_experts_impl().await
+    }
+    async fn save_draw(&self, w: crate::DrawWrite<'_>) -> Result<()> {
+        self.save_draw_impl(w).await
+    }
+    async fn get_draw(&self, tender: TenderId) -> Result<Option<crate::CommitteeDraw>> {
+        self.get_draw_impl(tender).await
     }
 
     async fn save_screening(&self, w: crate::ScreeningWrite<'_>) -> Result<crate::ScreeningSaved> {

@@ -1,0 +1,35 @@
+//! What the store keeps for online evaluation: the expert pool (one JSON document per expert) and
+//! each tender's committee draw, its public and private parts apart.
+use chrono::{DateTime, Utc};
+use sealbid_domain::audit::AuditEvent;
+use sealbid_domain::TenderId;
+
+/// One expert of the pool, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpertRecord {
+    pub id: String,
+    pub updated_at: DateTime<Utc>,
+    /// `sealbid_domain::evaluation::experts::Expert` as JSON.
+    pub doc: String,
+}
+
+/// A tender's committee draw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitteeDraw {
+    pub tender_id: TenderId,
+    /// 1 for the first draw; bumped by every replacement.
+    pub version: i64,
+    pub drawn_at: DateTime<Utc>,
+    /// `PublicDraw` as JSON: what anyone may see and re-run.
+    pub public_doc: String,
+    /// `PrivateDraw` as JSON: names and exclusions.
+    pub private_doc: String,
+}
+
+/// A draw to store: the first (`expected_version` none: a second first draw is
+/// `Conflict("committee_draw")`) or a replacement of version `expected_version`.
+pub struct DrawWrite<'a> {
+    pub draw: &'a CommitteeDraw,
+    pub expected_version: Option<i64>,
+    pub audit: &'a AuditEvent,
+}

@@ -1,0 +1,22 @@
+-- Online evaluation: the expert pool and each tender's committee draw. Kept in step with
+-- migrations/postgres/0004_evaluation.sql (same tables, columns and constraint names).
+
+-- The expert pool, one JSON document per expert (`sealbid_domain::evaluation::experts::Expert`).
+CREATE TABLE experts (
+    id         TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    CONSTRAINT experts_pkey PRIMARY KEY (id)
+) STRICT;
+
+-- A tender's evaluation-committee draw: the public part (seed inputs, pool digest, drawn ids) and
+-- the private part (names, exclusions), kept apart so the names can stay hidden until the result.
+CREATE TABLE committee_draws (
+    tender_id   TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    drawn_at    TEXT NOT NULL,
+    public_doc  TEXT NOT NULL,
+    private_doc TEXT NOT NULL,
+    CONSTRAINT committee_draws_pkey PRIMARY KEY (tender_id),
+    CONSTRAINT committee_draws_tender_id_fkey FOREIGN KEY (tender_id) REFERENCES tenders (id)
+) STRICT;
