@@ -80,6 +80,10 @@ pub enum SealCommand {
     /// Re-check a signed opening record offline: log proofs, signatures, the bid set, and every
     /// published key against the ciphertexts. Exit 0: valid; 2: invalid (`path: reason`).
     VerifyOpening(VerifyOpeningArgs),
+    /// Re-run a tender's evaluation-committee draw from public data — its seed inputs (the closing
+    /// checkpoint and the published nonce) and the expert pool it was drawn from — and check that
+    /// it gives the same committee.
+    VerifyDraw(VerifyDrawArgs),
     /// A simulated bank for development and demos.
     DevBank {
         #[command(subcommand)]
@@ -293,6 +297,20 @@ pub struct VerifyOpeningArgs {
 }
 
 #[derive(clap::Args)]
+pub struct VerifyDrawArgs {
+    /// The tender's id.
+    #[arg(value_name = "TENDER")]
+    tender: String,
+    /// The Sealbid server publishing the draw and the tender's closing checkpoint.
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// The expert pool the committee was drawn from, as CSV (the trading centre's export); its
+    /// digest must be the one the draw records.
+    #[arg(long, value_name = "POOL.csv")]
+    pool: PathBuf,
+}
+
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("bank_secret").required(true).args(["secret", "keys_dir"])))]
 pub struct DevBankPayArgs {
     /// The Sealbid server.
@@ -342,6 +360,7 @@ pub fn run(command: SealCommand) -> anyhow::Result<ExitCode> {
             command: CommitteeCommand::Reveal(a),
         } => committee_reveal(a),
         SealCommand::VerifyOpening(a) => verify_opening_cmd(a),
+        SealCommand::VerifyDraw(a) => verify_draw_cmd(a),
         SealCommand::DevBank {
             command: DevBankCommand::Pay(a),
         } => dev_bank_pay(a),
@@ -2179,6 +2198,73 @@ fn print_report(r: &SignedOpeningRecord, report: &OpeningReport) {
         );
         for m in &report.envelopes_missing {
             println!("    {m}");
+        }
+    }
+}
+
+fn verify_draw_cmd(args: VerifyDrawArgs) -> anyhow::Result<ExitCode> {
+    use sealbid_domain::evaluation::draw::{Draw, PublicDraw};
+    let tender = canonical_tender(&args.tender)?;
+    let csv = std::fs::read(&args.pool)
+        .with_context(|| format!("cannot read the pool {}", args.pool.display()))?;
+    let pool = sealbid_server::api::evaluation::parse_pool_csv(&csv).map_err(|errors| {
+        anyhow!(
+            "{}: {} bad row(s): {}",
+            args.pool.display(),
+            errors.len(),
+            errors
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let api = Api::new(&args.server, None)?;
+    let rt = runtime()?;
+    let (draw, committee): (serde_json::Value, serde_json::Value) = rt.block_on(async {
+        let d = api
+            .json(
+                api.request(Method::GET, &format!("/tenders/{tender}/committee-draw")),
+                "fetching the committee draw",
+            )
+            .await?;
+        let c = api
+            .json(
+                api.request(Method::GET, &format!("/tenders/{tender}/committee")),
+                "fetching the tender's closing checkpoint",
+            )
+            .await?;
+        anyhow::Ok((d, c))
+    })?;
+    let public: PublicDraw =
+        serde_json::from_value(draw["public"].clone()).context("the server's draw is malformed")?;
+    // The seed must come from the checkpoint the tender closed with, not one chosen afterwards.
+    if committee["closing_checkpoint"].as_str() != Some(public.closing_checkpoint.as_str()) {
+        eprintln!("the draw does NOT verify: its seed uses a checkpoint other than the tender's closing checkpoint");
+        return Ok(ExitCode::from(1));
+    }
+    match Draw::verify_public(&public, &pool) {
+        Ok(()) => {
+            println!(
+                "the draw verifies: seed {} (algorithm {}), pool digest {} ({} experts), {} member(s): {}",
+                public.seed_hex,
+                public.algorithm,
+                public.pool_digest,
+                public.pool_size,
+                public.members.len(),
+                public
+                    .members
+                    .iter()
+                    .map(|m| m.expert_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("the draw does NOT verify: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -572,6 +572,17 @@ e2e_test! {
                 .code(409, "opening_not_yet"),
             row(get.clone(), "/tenders/{C}/opening/record", None, [409; 9]).code(409, "not_opened"),
             row(get.clone(), "/tenders/{O}/opening/record", None, ALL_200),
+            // Evaluation: the pool is the trading centre's; draws after the opening by a centre
+            // officer of the tender's hall. Refused after authorization so nothing changes.
+            row(post.clone(), "/experts/import", None, [401, 422, 422, 422, 403, 403, 403, 403, 403])
+                .code(422, "invalid_expert_rows"),
+            row(get.clone(), "/experts", None, [401, 200, 200, 200, 200, 403, 403, 403, 403]),
+            row(post.clone(), "/tenders/{C}/committee-draw", Some(json!({"committee_size": 5, "tenderee_representatives": 1, "quotas": [{"specialty": "A01", "count": 4}]})),
+                                                                                 [401, 409, 409, 403, 403, 403, 403, 403, 403])
+                .code(409, "not_opened"),
+            row(get.clone(), "/tenders/{O}/committee-draw", None, [404; 9]),
+            row(post.clone(), "/tenders/{O}/committee-draw/decline", Some(json!({"expert_id": "E1", "version": 1})),
+                                                                                 [401, 404, 404, 403, 403, 403, 403, 403, 403]),
             // Open data: public tenders for anyone; a draft does not exist.
             row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
             row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),

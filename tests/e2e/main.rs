@@ -12,6 +12,7 @@ mod api_login_throttle;
 mod api_openapi;
 mod browser;
 mod cli;
+mod evaluation;
 mod ocds;
 mod screen_cli;
 mod screening;

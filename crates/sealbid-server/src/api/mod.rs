@@ -30,6 +30,7 @@ mod audit;
 mod clarify;
 pub mod documents;
 pub mod dto;
+pub mod evaluation;
 pub mod ocds;
 pub mod screening;
 pub mod sealing;
@@ -137,6 +138,7 @@ macro_rules! endpoints {
                 (name = "tenders", description = "Tenders and their review"),
                 (name = "clarifications", description = "Amendments, questions and answers"),
                 (name = "documents", description = "Tender documents: the files themselves"),
+                (name = "evaluation", description = "The expert pool and the verifiable committee draw"),
                 (name = "open data", description = "OCDS 1.1 releases and records of the public tenders"),
                 (name = "supervision", description = "The anomaly engine's screenings and alerts, their review, credit histories and rejected bids"),
                 (name = "audit", description = "The hash-chained audit log"),
@@ -204,6 +206,12 @@ endpoints! {
     sealing::log_checkpoint / __path_log_checkpoint,
     sealing::log_entries / __path_log_entries,
     sealing::log_proof / __path_log_proof,
+    // Expert pools stream through their own limit (`evaluation::MAX_POOL_CSV_BYTES`).
+    evaluation::import_experts / __path_import_experts with DefaultBodyLimit::max(evaluation::MAX_POOL_CSV_BYTES),
+    evaluation::list_experts / __path_list_experts,
+    evaluation::draw_committee / __path_draw_committee,
+    evaluation::get_draw / __path_get_draw,
+    evaluation::decline_member / __path_decline_member,
     ocds::tender_releases / __path_tender_releases,
     ocds::tender_record / __path_tender_record,
     ocds::records / __path_records,

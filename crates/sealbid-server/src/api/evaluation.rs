@@ -1,0 +1,503 @@
+//! Online evaluation over HTTP, first part: the expert pool (CSV import, listing) and the
+//! verifiable committee draw after the opening (draw, read, replace a member who declines).
+//!
+//! The draw's seed comes from the tender's closing checkpoint and a nonce published with the draw,
+//! so anyone holding the pool can re-run it (`sealbid verify-draw`). Its public part (seed inputs,
+//! pool digest, the drawn experts' pool ids) is public; the names stay with the trading centre and
+//! the supervisors until the result.
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use sealbid_domain::audit::AuditEvent;
+use sealbid_domain::evaluation::draw::{
+    self, Draw, DrawError, DrawRequest, PublicDraw, SeedInputs,
+};
+use sealbid_domain::evaluation::experts::{validate_pool, Expert};
+use sealbid_domain::org::{Role, User};
+use sealbid_domain::tender::Tender;
+use sealbid_domain::{CreditCode, TenderId};
+use sealbid_store::{CommitteeDraw, DrawWrite, ExpertRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::tenders::load;
+use super::{AppJson, AppPath};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, AppResult, ErrorBody};
+use crate::policy;
+use crate::state::AppState;
+
+/// Largest expert CSV accepted in one import.
+pub const MAX_POOL_CSV_BYTES: usize = 64 * 1024 * 1024;
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{e}"))
+}
+
+fn ensure_pool_keeper(user: &User) -> AppResult<()> {
+    if user.has(Role::Admin) || user.has(Role::CentreOfficer) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "the expert pool is kept by the trading centre: this needs a centre officer",
+        ))
+    }
+}
+
+/// The whole pool, parsed.
+async fn load_pool(state: &AppState) -> AppResult<Vec<Expert>> {
+    state
+        .store
+        .list_experts()
+        .await?
+        .iter()
+        .map(|r| serde_json::from_str(&r.doc).map_err(internal))
+        .collect()
+}
+
+/// Parses an expert CSV (header `id,name,specialties,region,available` and optionally
+/// `employer,employer_credit_code,credit_code,relationships`): every bad row is reported with its
+/// line number and what to fix.
+pub fn parse_pool_csv(bytes: &[u8]) -> Result<Vec<Expert>, Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(vec![format!("line 1: the header does not parse: {e}")]),
+    };
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        match row {
+            Err(e) => errors.push(format!("line {line}: {e}")),
+            Ok(rec) => {
+                let map: HashMap<&str, &str> =
+                    headers.iter().map(str::trim).zip(rec.iter()).collect();
+                match Expert::from_record(&map) {
+                    Ok(e) => out.push(e),
+                    Err(e) => errors.push(format!("line {line}: {e}")),
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportOutcome {
+    /// Experts added or replaced by this import.
+    pub imported: u64,
+    /// Experts in the pool now.
+    pub pool_size: usize,
+    /// The pool's digest (what a draw records).
+    pub pool_digest: String,
+}
+
+/// Imports experts from CSV (added, or replaced by id). All or nothing: any bad row refuses the
+/// file with every problem listed by line.
+#[utoipa::path(
+    post,
+    path = "/experts/import",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv",
+        description = "header id,name,specialties,region,available[,employer,employer_credit_code,credit_code,relationships]"),
+    responses(
+        (status = 200, description = "Imported", body = ImportOutcome),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a centre officer", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 422, description = "Bad rows, listed by line", body = ErrorBody),
+    )
+)]
+pub async fn import_experts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: Bytes,
+) -> AppResult<AppJson<ImportOutcome>> {
+    ensure_pool_keeper(&user.user)?;
+    if body.len() > MAX_POOL_CSV_BYTES {
+        return Err(AppError::BodyTooLarge {
+            limit: MAX_POOL_CSV_BYTES,
+        });
+    }
+    let experts = parse_pool_csv(&body).map_err(|errors| {
+        let shown: Vec<&String> = errors.iter().take(20).collect();
+        AppError::invalid(
+            "invalid_expert_rows",
+            "csv",
+            format!(
+                "{} row(s) are wrong, nothing was imported: {}{}",
+                errors.len(),
+                shown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                if errors.len() > shown.len() {
+                    "; …"
+                } else {
+                    ""
+                }
+            ),
+        )
+    })?;
+    if experts.is_empty() {
+        return Err(AppError::invalid(
+            "invalid_expert_rows",
+            "csv",
+            "the file has a header but no experts",
+        ));
+    }
+    // The pool as it will be: the file's experts replace those with the same id.
+    let mut pool: HashMap<String, Expert> = load_pool(&state)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.clone(), e))
+        .collect();
+    for e in &experts {
+        pool.insert(e.id.clone(), e.clone());
+    }
+    let pool: Vec<Expert> = pool.into_values().collect();
+    validate_pool(&pool)
+        .map_err(|e| AppError::invalid("invalid_expert_pool", "csv", e.to_string()))?;
+    let now = state.now();
+    let records = experts
+        .iter()
+        .map(|e| {
+            Ok(ExpertRecord {
+                id: e.id.clone(),
+                updated_at: now,
+                doc: serde_json::to_string(e).map_err(internal)?,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let digest = sealbid_domain::evaluation::experts::pool_digest(&pool);
+    let audit = AuditEvent::new(
+        Some(user.user.id),
+        now,
+        "experts.import",
+        "expert_pool",
+        "pool",
+    )
+    .with_change::<(), _>(
+        None,
+        Some(&serde_json::json!({"imported": records.len(), "pool_digest": digest})),
+    );
+    let imported = state.store.upsert_experts(&records, &audit).await?;
+    Ok(AppJson(ImportOutcome {
+        imported,
+        pool_size: pool.len(),
+        pool_digest: digest,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoolView {
+    pub pool_size: usize,
+    pub pool_digest: String,
+    #[schema(value_type = Vec<Object>)]
+    pub experts: Vec<Expert>,
+}
+
+/// The expert pool (the trading centre and supervisors; names are personal data).
+#[utoipa::path(
+    get,
+    path = "/experts",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The pool", body = PoolView),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not allowed", body = ErrorBody),
+    )
+)]
+pub async fn list_experts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> AppResult<AppJson<PoolView>> {
+    if !(user.has(Role::Supervisor) || ensure_pool_keeper(&user.user).is_ok()) {
+        return Err(AppError::forbidden(
+            "the expert pool is for the trading centre and supervisors",
+        ));
+    }
+    let experts = load_pool(&state).await?;
+    Ok(AppJson(PoolView {
+        pool_size: experts.len(),
+        pool_digest: sealbid_domain::evaluation::experts::pool_digest(&experts),
+        experts,
+    }))
+}
+
+/// A draw as shown: the public part for everyone, the private part (names, exclusions) for the
+/// trading centre and supervisors of the tender's hall.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DrawView {
+    pub version: i64,
+    pub drawn_at: chrono::DateTime<chrono::Utc>,
+    #[schema(value_type = Object)]
+    pub public: PublicDraw,
+    #[schema(value_type = Option<Object>)]
+    pub private: Option<draw::PrivateDraw>,
+}
+
+fn sees_names(user: Option<&User>, t: &Tender) -> bool {
+    user.is_some_and(|u| {
+        policy::ensure_reviewer(u, t).is_ok() || policy::ensure_supervisor(u, t).is_ok()
+    })
+}
+
+fn view(d: &CommitteeDraw, names: bool) -> AppResult<DrawView> {
+    Ok(DrawView {
+        version: d.version,
+        drawn_at: d.drawn_at,
+        public: serde_json::from_str(&d.public_doc).map_err(internal)?,
+        private: if names {
+            Some(serde_json::from_str(&d.private_doc).map_err(internal)?)
+        } else {
+            None
+        },
+    })
+}
+
+/// The bidders' credit codes (every bid of the opening record) and the closing checkpoint.
+async fn draw_inputs(state: &AppState, t: &Tender) -> AppResult<(Vec<CreditCode>, String)> {
+    let sealing = state
+        .store
+        .get_sealing(t.id)
+        .await?
+        .ok_or(AppError::NotFound("sealing"))?;
+    let (Some(closing), Some(opened)) = (&sealing.closing, &sealing.opened) else {
+        return Err(AppError::Conflict {
+            code: "not_opened",
+            message: "the committee is drawn after the opening: the bidders must be known".into(),
+            state: Some(t.state),
+        });
+    };
+    let record =
+        sealbid_seal::signed::Signed::<sealbid_seal::opening::OpeningRecord>::from_json_bytes(
+            opened.record.as_bytes(),
+        )
+        .map_err(internal)?
+        .body;
+    let mut codes = Vec::new();
+    for b in &record.bids {
+        let id = sealbid_domain::OrgId::parse(&b.bidder).map_err(internal)?;
+        if let Some(o) = state.store.get_org(id).await? {
+            codes.push(o.credit_code);
+        }
+    }
+    Ok((codes, closing.checkpoint.clone()))
+}
+
+fn draw_error(e: DrawError) -> AppError {
+    match &e {
+        DrawError::Shortfall { .. } => AppError::invalid("draw_shortfall", "quotas", e.to_string()),
+        DrawError::InvalidRequest(_) => {
+            AppError::invalid("invalid_draw_request", "request", e.to_string())
+        }
+        DrawError::NotAMember { .. } => {
+            AppError::invalid("not_a_member", "expert_id", e.to_string())
+        }
+        DrawError::Mismatch { .. } => AppError::Conflict {
+            code: "pool_changed",
+            message:
+                "the expert pool changed since the committee was drawn; a replacement is drawn \
+                      from the same pool (its digest is in the draw)"
+                    .into(),
+            state: None,
+        },
+        _ => internal(e),
+    }
+}
+
+async fn load_opened(state: &AppState, user: &CurrentUser, id: TenderId) -> AppResult<Tender> {
+    let t = load(state, id).await?;
+    policy::ensure_reviewer(&user.user, &t)?;
+    Ok(t)
+}
+
+/// Draws the evaluation committee of an opened tender (the trading centre). The nonce is made by
+/// the server and published with the draw; the pool's digest is recorded. Too few eligible
+/// experts: 422 `draw_shortfall` naming each short specialty, and nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/tenders/{id}/committee-draw",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    request_body = Object,
+    responses(
+        (status = 201, description = "Drawn", body = DrawView),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a centre officer of the tender's hall", body = ErrorBody),
+        (status = 404, description = "No such tender", body = ErrorBody),
+        (status = 409, description = "Not opened yet, or already drawn", body = ErrorBody),
+        (status = 422, description = "Bad request or too few eligible experts", body = ErrorBody),
+    )
+)]
+pub async fn draw_committee(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+    AppJson(request): AppJson<DrawRequest>,
+) -> AppResult<(StatusCode, AppJson<DrawView>)> {
+    let t = load_opened(&state, &user, id).await?;
+    request
+        .validate()
+        .map_err(|e| AppError::invalid("invalid_draw_request", "request", e.to_string()))?;
+    if state.store.get_draw(id).await?.is_some() {
+        return Err(AppError::Conflict {
+            code: "already_drawn",
+            message: "this tender's committee is drawn; replace a member who declines instead"
+                .into(),
+            state: Some(t.state),
+        });
+    }
+    let (bidders, checkpoint) = draw_inputs(&state, &t).await?;
+    let pool = load_pool(&state).await?;
+    let seed = SeedInputs {
+        closing_checkpoint: checkpoint,
+        nonce_hex: hex::encode(state.tokens.secret()),
+    };
+    let drawn = tokio::task::spawn_blocking(move || draw::draw(&pool, &bidders, &request, &seed))
+        .await
+        .map_err(internal)?
+        .map_err(draw_error)?;
+    let stored = store_draw(&state, &user.user, &t, &drawn, None, "committee.draw").await?;
+    Ok((StatusCode::CREATED, AppJson(view(&stored, true)?)))
+}
+
+async fn store_draw(
+    state: &AppState,
+    user: &User,
+    t: &Tender,
+    d: &Draw,
+    expected: Option<i64>,
+    action: &str,
+) -> AppResult<CommitteeDraw> {
+    let now = state.now();
+    let stored = CommitteeDraw {
+        tender_id: t.id,
+        version: expected.map_or(1, |v| v + 1),
+        drawn_at: now,
+        public_doc: serde_json::to_string(&d.public).map_err(internal)?,
+        private_doc: serde_json::to_string(&d.private).map_err(internal)?,
+    };
+    // The audit record holds the public part only.
+    let audit = AuditEvent::new(Some(user.id), now, action, "tender", t.id)
+        .with_change::<(), _>(None, Some(&d.public));
+    state
+        .store
+        .save_draw(DrawWrite {
+            draw: &stored,
+            expected_version: expected,
+            audit: &audit,
+        })
+        .await?;
+    Ok(stored)
+}
+
+/// A tender's committee draw: the public part for anyone who may see the tender (seed inputs, pool
+/// digest, drawn pool ids), the names only for the trading centre and supervisors.
+#[utoipa::path(
+    get,
+    path = "/tenders/{id}/committee-draw",
+    tag = "evaluation",
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    responses(
+        (status = 200, description = "The draw", body = DrawView),
+        (status = 404, description = "No such tender, or not drawn yet", body = ErrorBody),
+    )
+)]
+pub async fn get_draw(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    AppPath(id): AppPath<TenderId>,
+) -> AppResult<AppJson<DrawView>> {
+    let t = load(&state, id).await?;
+    let u = user.as_ref().map(|u| &u.user);
+    policy::ensure_visible(u, &t)?;
+    let d = state
+        .store
+        .get_draw(id)
+        .await?
+        .ok_or(AppError::NotFound("committee draw"))?;
+    Ok(AppJson(view(&d, sees_names(u, &t))?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineRequest {
+    /// The pool id of the member who declined.
+    pub expert_id: String,
+    /// The draw's version as loaded; another current one is a 409.
+    pub version: i64,
+}
+
+/// A drawn member declined: the next draw of the same sequence replaces them in their seat.
+#[utoipa::path(
+    post,
+    path = "/tenders/{id}/committee-draw/decline",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    request_body = DeclineRequest,
+    responses(
+        (status = 200, description = "Replaced", body = DrawView),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a centre officer of the tender's hall", body = ErrorBody),
+        (status = 404, description = "No such tender or draw", body = ErrorBody),
+        (status = 409, description = "The draw changed since loaded", body = ErrorBody),
+        (status = 422, description = "Not a member, or nobody left to draw", body = ErrorBody),
+    )
+)]
+pub async fn decline_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+    AppJson(body): AppJson<DeclineRequest>,
+) -> AppResult<AppJson<DrawView>> {
+    let t = load_opened(&state, &user, id).await?;
+    let stored = state
+        .store
+        .get_draw(id)
+        .await?
+        .ok_or(AppError::NotFound("committee draw"))?;
+    if stored.version != body.version {
+        return Err(AppError::Conflict {
+            code: "version_conflict",
+            message: format!(
+                "the draw changed since you loaded it (version {}, now {}): reload it",
+                body.version, stored.version
+            ),
+            state: None,
+        });
+    }
+    let current = Draw {
+        public: serde_json::from_str(&stored.public_doc).map_err(internal)?,
+        private: serde_json::from_str(&stored.private_doc).map_err(internal)?,
+    };
+    let pool = load_pool(&state).await?;
+    let expert = body.expert_id.clone();
+    let replaced = tokio::task::spawn_blocking(move || current.replace(&pool, &expert))
+        .await
+        .map_err(internal)?
+        .map_err(draw_error)?;
+    let saved = store_draw(
+        &state,
+        &user.user,
+        &t,
+        &replaced,
+        Some(stored.version),
+        "committee.decline",
+    )
+    .await?;
+    Ok(AppJson(view(&saved, true)?))
+}

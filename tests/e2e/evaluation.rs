@@ -1,0 +1,185 @@
+//! The expert pool and the verifiable committee draw, through the real server on SQLite and
+//! PostgreSQL: a centre officer imports a pool (a bad file is refused whole, every bad row named by
+//! line), a draw before the opening or with too few eligible experts is refused with nothing
+//! stored, the draw after the opening excludes the experts tied to a bidder, shows names only to
+//! the trading centre, replaces a member who declines deterministically, and `sealbid verify-draw`
+//! re-runs it from the public data and the pool file (and catches a changed pool).
+use std::process::Command;
+
+use chrono::Duration;
+use sealbid_seal::keys::SigningKey;
+use serde_json::{json, Value};
+
+use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
+use crate::support::TestApp;
+
+async fn post_csv(app: &TestApp, token: &str, csv: &str) -> crate::support::Resp {
+    let req = app
+        .client
+        .post(app.api("/experts/import"))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv.to_string());
+    app.send(req).await
+}
+
+/// The pool: 8 building experts (A01), 4 cost engineers (B02); E03 works for bidder 1, E10 has a
+/// declared relationship with bidder 2, E12 is unavailable.
+fn pool_csv(bidder1: &str, bidder2: &str) -> String {
+    let mut s = String::from(
+        "id,name,specialties,region,available,employer,employer_credit_code,relationships\n",
+    );
+    for i in 1..=8 {
+        let (employer, code) = if i == 3 {
+            ("Builder One Co.", bidder1)
+        } else {
+            ("Qingdao Design Institute", "")
+        };
+        s.push_str(&format!(
+            "E{i:02},专家{i},A01 building works,370200,yes,{employer},{code},\n"
+        ));
+    }
+    for i in 9..=12 {
+        let rel = if i == 10 {
+            format!("{bidder2}:former employee")
+        } else {
+            String::new()
+        };
+        let available = if i == 12 { "no" } else { "yes" };
+        s.push_str(&format!(
+            "E{i:02},造价师{i},B02 cost engineering,370200,{available},,,{rel}\n"
+        ));
+    }
+    s
+}
+
+fn members(draw: &Value) -> Vec<String> {
+    draw["public"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["expert_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+e2e_test! {
+    async fn the_committee_is_drawn_verifiably(app: TestApp) {
+        let hall = "370200";
+        let owner_org = app.create_org("Draw Bureau", "tenderee", hall).await;
+        let owner = app.create_user("draw.owner", &["tenderee"], Some(&owner_org), hall).await;
+        let officer = app.create_user("draw.officer", &["centre_officer"], None, hall).await;
+        let member = app.create_user("draw.member", &["committee_member"], None, hall).await;
+        let member_id = user_id(&app, &member).await;
+        let member_key = crate::support::member_identity();
+        let tender = app.create_tender(&owner, "DRAW-2026-001", 21).await;
+        member_committee(&app, &owner, &tender, (&member, &member_id), Some(&member_key)).await;
+        app.post(&format!("/tenders/{tender}/submit"), Some(&owner), json!({})).await.expect(200);
+        app.post(&format!("/tenders/{tender}/approve"), Some(&officer), json!({})).await.expect(200);
+        let mut bidders = Vec::new();
+        let mut codes = Vec::new();
+        for i in 1..=3 {
+            let org = app.create_org(&format!("Draw Builder {i}"), "bidder", hall).await;
+            let token = app.create_user(&format!("draw.bidder{i}"), &["bidder"], Some(&org), hall).await;
+            let o = app.get(&format!("/orgs/{org}"), Some(&token)).await.expect(200);
+            codes.push(o.body["credit_code"].as_str().unwrap().to_string());
+            let b = FixtureBidder { token, org, key: SigningKey::generate(&mut rand::rngs::OsRng) };
+            let (reference, _) = bid(&app, &b, &tender, &format!("95{i}000.00")).await;
+            crate::screening::pay(&app, &format!("DRAW-{i}"), &reference, &format!("6222{i:012}")).await;
+            bidders.push(b);
+        }
+
+        // The pool: a bad file is refused whole, naming each bad line.
+        let bad = "id,name,specialties,region,available\nE01,Li,A01,370200,yes\nE02,,A01,370200,maybe\n,Wang,A01,999999,yes\n";
+        let r = post_csv(&app, &officer, bad).await.expect(422);
+        assert_eq!(r.code(), "invalid_expert_rows");
+        assert!(r.text.contains("line 3") && r.text.contains("line 4"), "{}", r.text);
+        let r = post_csv(&app, &bidders[0].token, &pool_csv(&codes[0], &codes[1])).await.expect(403);
+        assert_eq!(r.code(), "forbidden");
+        assert_eq!(app.get("/experts", Some(&officer)).await.expect(200).body["pool_size"], 0);
+        let csv = pool_csv(&codes[0], &codes[1]);
+        let r = post_csv(&app, &officer, &csv).await.expect(200);
+        assert_eq!(r.body["imported"], 12);
+        let digest = r.body["pool_digest"].as_str().unwrap().to_string();
+
+        let request = json!({"committee_size": 5, "tenderee_representatives": 1,
+                             "quotas": [{"specialty": "A01", "count": 3}, {"specialty": "B02", "count": 1}]});
+        // Before the opening there is nothing to draw for.
+        let r = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer), request.clone()).await.expect(409);
+        assert_eq!(r.code(), "not_opened");
+        app.clock.advance(Duration::days(22));
+        sealbid_server::scheduler::tick(&app.state).await.unwrap();
+        open_as_member(&app, &member, &tender, 1, &member_key).await;
+
+        // Bad requests and a shortfall are refused, with nothing stored.
+        let r = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer),
+            json!({"committee_size": 4, "tenderee_representatives": 0, "quotas": [{"specialty": "A01", "count": 4}]})).await.expect(422);
+        assert_eq!(r.code(), "invalid_draw_request");
+        let r = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer),
+            json!({"committee_size": 5, "tenderee_representatives": 1,
+                   "quotas": [{"specialty": "A01", "count": 1}, {"specialty": "B02", "count": 3}]})).await.expect(422);
+        assert_eq!(r.code(), "draw_shortfall");
+        assert!(r.text.contains("B02 needs 3 but only 2 eligible"), "{}", r.text);
+        app.get(&format!("/tenders/{tender}/committee-draw"), None).await.expect(404);
+        app.post(&format!("/tenders/{tender}/committee-draw"), Some(&owner), request.clone()).await.expect(403);
+
+        // The draw.
+        let d = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer), request.clone()).await.expect(201);
+        let drawn = members(&d.body);
+        assert_eq!(drawn.len(), 4, "{}", d.text);
+        assert!(!drawn.contains(&"E03".to_string()) && !drawn.contains(&"E10".to_string()) && !drawn.contains(&"E12".to_string()));
+        let public = &d.body["public"];
+        assert_eq!(public["pool_digest"], digest.as_str());
+        assert_eq!(public["exclusions"]["employer_is_bidder"], 1);
+        assert_eq!(public["exclusions"]["declared_relationship"], 1);
+        assert_eq!(public["exclusions"]["unavailable"], 1);
+        let committee = app.get(&format!("/tenders/{tender}/committee"), None).await.expect(200);
+        assert_eq!(public["closing_checkpoint"], committee.body["closing_checkpoint"]);
+        // Names: the trading centre sees them; the public and the bidders see only pool ids.
+        let named = app.get(&format!("/tenders/{tender}/committee-draw"), Some(&officer)).await.expect(200);
+        assert_eq!(named.body["private"]["members"].as_array().unwrap().len(), 4);
+        for token in [None, Some(bidders[0].token.as_str()), Some(owner.as_str())] {
+            let r = app.get(&format!("/tenders/{tender}/committee-draw"), token).await.expect(200);
+            assert!(r.body["private"].is_null(), "{}", r.text);
+            assert!(!r.text.contains("专家"), "a name leaked: {}", r.text);
+        }
+        let r = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer), request.clone()).await.expect(409);
+        assert_eq!(r.code(), "already_drawn");
+
+        // The public re-run: `sealbid verify-draw` with the pool file.
+        let dir = tempfile::tempdir().unwrap();
+        let pool_file = dir.path().join("pool.csv");
+        std::fs::write(&pool_file, &csv).unwrap();
+        let verify = |file: &std::path::Path| {
+            Command::new(env!("CARGO_BIN_EXE_sealbid"))
+                .args(["verify-draw", &tender, "--server", &app.base, "--pool", file.to_str().unwrap()])
+                .output()
+                .unwrap()
+        };
+        let out = verify(&pool_file);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("the draw verifies"));
+
+        // A member declines: replaced by the next draw of the same sequence, in the same seat.
+        let r = app.post(&format!("/tenders/{tender}/committee-draw/decline"), Some(&officer),
+            json!({"expert_id": "E99", "version": 1})).await.expect(422);
+        assert_eq!(r.code(), "not_a_member");
+        let r = app.post(&format!("/tenders/{tender}/committee-draw/decline"), Some(&officer),
+            json!({"expert_id": drawn[0], "version": 7})).await.expect(409);
+        assert_eq!(r.code(), "version_conflict");
+        let r = app.post(&format!("/tenders/{tender}/committee-draw/decline"), Some(&officer),
+            json!({"expert_id": drawn[0], "version": 1})).await.expect(200);
+        let after = members(&r.body);
+        assert_eq!(after.len(), 4);
+        assert!(!after.contains(&drawn[0]));
+        assert_eq!(after[1..], drawn[1..], "the other seats keep their members");
+        assert_eq!(r.body["version"], 2);
+        let out = verify(&pool_file);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+        // A different pool does not verify.
+        std::fs::write(&pool_file, csv.replace("专家1,", "专家一,")).unwrap();
+        let out = verify(&pool_file);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pool digest"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
