@@ -583,6 +583,11 @@ e2e_test! {
             row(get.clone(), "/tenders/{O}/committee-draw", None, [404; 9]),
             row(post.clone(), "/tenders/{O}/committee-draw/decline", Some(json!({"expert_id": "E1", "version": 1})),
                                                                                  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
+            row(put.clone(), "/experts/{EX}/account", Some(json!({"user_id": "00000000-0000-0000-0000-000000000000"})),
+                                                                                 [401, 404, 404, 404, 403, 403, 403, 403, 403]),
+            // The evaluation session: members of the tender's committee only (O has none).
+            row(post.clone(), "/tenders/{O}/evaluation/declaration", Some(json!({"no_conflict": true})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(get.clone(), "/tenders/{O}/evaluation/bids", None, [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             // Open data: public tenders for anyone; a draft does not exist.
             row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
             row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),
@@ -633,6 +638,7 @@ e2e_test! {
                 .replace("{E}", &e)
                 .replace("{F}", &f)
                 .replace("{N}", "1")
+                .replace("{EX}", "E404")
                 .replace("{L}", &alert_l)
                 .replace("{B}", &org_c);
             let body = row.body.clone().or_else(|| (row.method == Method::POST).then(|| json!({})));
@@ -690,6 +696,7 @@ e2e_test! {
                     .replace("{E}", "{sha256}")
                     .replace("{F}", "{sha256}")
                     .replace("{N}", "{seat}")
+                    .replace("{EX}", "{expert_id}")
                     .replace("{L}", "{id}")
                     .replace("{B}", "{id}");
                 let template = template.split('?').next().unwrap_or_default().to_string();

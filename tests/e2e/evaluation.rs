@@ -176,6 +176,43 @@ e2e_test! {
         let out = verify(&pool_file);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
+        // Members sign in with evaluator accounts the centre links to their pool ids.
+        let member_acc = app.create_user("expert.member", &["evaluator"], None, hall).await;
+        let outsider_acc = app.create_user("expert.outsider", &["evaluator"], None, hall).await;
+        let outsider_expert = ["E01", "E02", "E04", "E05", "E06", "E07", "E08", "E09", "E11"]
+            .into_iter()
+            .find(|e| !after.contains(&e.to_string()))
+            .unwrap();
+        for (acc, expert) in [(&member_acc, after[1].as_str()), (&outsider_acc, outsider_expert)] {
+            let uid = user_id(&app, acc).await;
+            app.put(&format!("/experts/{expert}/account"), Some(&officer), json!({"user_id": uid})).await.expect(204);
+        }
+        let owner_id = user_id(&app, &owner).await;
+        let r = app.put(&format!("/experts/{}/account", after[2]), Some(&officer), json!({"user_id": owner_id})).await.expect(422);
+        assert_eq!(r.code(), "not_an_evaluator");
+        app.put("/experts/E404/account", Some(&officer), json!({"user_id": owner_id})).await.expect(404);
+        app.put(&format!("/experts/{}/account", after[2]), Some(&bidders[0].token), json!({"user_id": owner_id})).await.expect(403);
+
+        // Nothing of the bids before the declaration; nothing at all for someone else's tender.
+        let bids_path = format!("/tenders/{tender}/evaluation/bids");
+        let r = app.get(&bids_path, Some(&member_acc)).await.expect(403);
+        assert!(r.text.contains("declare"), "{}", r.text);
+        for token in [&outsider_acc, &bidders[0].token, &owner] {
+            let r = app.get(&bids_path, Some(token)).await.expect(403);
+            assert!(!r.text.contains("95"), "{}", r.text);
+            app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(token), json!({"no_conflict": true})).await.expect(403);
+        }
+        let r = app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(&member_acc), json!({"no_conflict": false})).await.expect(422);
+        assert_eq!(r.code(), "conflict_declared");
+        app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(&member_acc),
+            json!({"no_conflict": true, "statement": "与本项目投标人无利害关系"})).await.expect(204);
+        let r = app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(&member_acc), json!({"no_conflict": true})).await.expect(409);
+        assert_eq!(r.code(), "already_declared");
+        let r = app.get(&bids_path, Some(&member_acc)).await.expect(200);
+        let shown = r.body.as_array().unwrap();
+        assert_eq!(shown.len(), 3);
+        assert!(shown.iter().all(|b| b["outcome"] == "valid" && b["price"].is_string()), "{}", r.text);
+
         // A different pool does not verify.
         std::fs::write(&pool_file, csv.replace("专家1,", "专家一,")).unwrap();
         let out = verify(&pool_file);

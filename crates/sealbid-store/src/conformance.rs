@@ -2325,4 +2325,38 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         s.get_draw(t.id).await.unwrap().unwrap(),
         draw(2, minutes(1))
     );
+
+    // Expert accounts and declarations.
+    let u = user("expert.one", None, "370200", vec![Role::Evaluator]);
+    s.create_user(&u, "hash", &event("user.create", "user", u.id, t0()))
+        .await
+        .unwrap();
+    let lev = event("expert.link", "expert", "E1", t0());
+    s.link_expert_account("E1", u.id, t0(), &lev).await.unwrap();
+    assert_eq!(s.expert_of_user(u.id).await.unwrap().as_deref(), Some("E1"));
+    // Relinking moves the link.
+    s.link_expert_account("E2", u.id, t0(), &lev).await.unwrap();
+    assert_eq!(s.expert_of_user(u.id).await.unwrap().as_deref(), Some("E2"));
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.link_expert_account("E1", UserId::new(), t0(), &lev).await,
+        Err(StoreError::Conflict("unknown_user"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(s.expert_of_user(u.id).await.unwrap().as_deref(), Some("E2"));
+    let decl = crate::Declaration {
+        tender_id: t.id,
+        user_id: u.id,
+        expert_id: "E2".into(),
+        at: minutes(2),
+        statement: "no conflict".into(),
+    };
+    assert!(s.get_declaration(t.id, u.id).await.unwrap().is_none());
+    let dev = event("evaluation.declare", "tender", t.id, minutes(2));
+    s.add_declaration(&decl, &dev).await.unwrap();
+    assert!(matches!(
+        s.add_declaration(&decl, &dev).await,
+        Err(StoreError::Conflict("declaration"))
+    ));
+    assert_eq!(s.get_declaration(t.id, u.id).await.unwrap(), Some(decl));
 }

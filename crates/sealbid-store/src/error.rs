@@ -128,6 +128,11 @@ const UNIQUE_CONSTRAINTS: &[(&str, &str, &str)] = &[
     ("credit_records_pkey", "credit_records.id", "credit_record"),
     ("experts_pkey", "experts.id", "expert_id"),
     (
+        "evaluation_declarations_pkey",
+        "evaluation_declarations.tender_id, evaluation_declarations.user_id",
+        "declaration",
+    ),
+    (
         "committee_draws_pkey",
         "committee_draws.tender_id",
         "committee_draw",

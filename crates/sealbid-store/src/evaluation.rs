@@ -2,7 +2,7 @@
 //! each tender's committee draw, its public and private parts apart.
 use chrono::{DateTime, Utc};
 use sealbid_domain::audit::AuditEvent;
-use sealbid_domain::TenderId;
+use sealbid_domain::{TenderId, UserId};
 
 /// One expert of the pool, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,4 +32,14 @@ pub struct DrawWrite<'a> {
     pub draw: &'a CommitteeDraw,
     pub expected_version: Option<i64>,
     pub audit: &'a AuditEvent,
+}
+
+/// A member's declaration of no conflict of interest for a tender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declaration {
+    pub tender_id: TenderId,
+    pub user_id: UserId,
+    pub expert_id: String,
+    pub at: DateTime<Utc>,
+    pub statement: String,
 }

@@ -39,7 +39,7 @@ use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, 
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
-pub use evaluation::{CommitteeDraw, DrawWrite, ExpertRecord};
+pub use evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord};
 pub use postgres::PgStore;
 pub use screening::{
     AlertDecision, AlertFilter, AlertReview, BidRejection, CreditRecord, NewAlert, ScreeningSaved,
@@ -259,6 +259,19 @@ pub trait Store: Send + Sync + 'static {
     /// replacement (`VersionConflict` if the stored draw moved on).
     async fn save_draw(&self, w: DrawWrite<'_>) -> Result<()>;
     async fn get_draw(&self, tender: TenderId) -> Result<Option<CommitteeDraw>>;
+    /// Links an expert of the pool to the account they sign in with (replacing earlier links of
+    /// either); `Conflict("unknown_user")` for an unknown account.
+    async fn link_expert_account(
+        &self,
+        expert_id: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn expert_of_user(&self, user: UserId) -> Result<Option<String>>;
+    /// A member's declaration; a second one for the same tender is `Conflict("declaration")`.
+    async fn add_declaration(&self, d: &Declaration, audit: &AuditEvent) -> Result<()>;
+    async fn get_declaration(&self, tender: TenderId, user: UserId) -> Result<Option<Declaration>>;
 
     // Screening
     /// Replaces the tender's screening and stores its alerts, in one transaction with the audit

@@ -667,6 +667,29 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn get_draw(&self, tender: TenderId) -> Result<Option<crate::CommitteeDraw>> {
         self.get_draw_impl(tender).await
     }
+    async fn link_expert_account(
+        &self,
+        expert_id: &str,
+        user: UserId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.link_expert_account_impl(expert_id, user, at, audit)
+            .await
+    }
+    async fn expert_of_user(&self, user: UserId) -> Result<Option<String>> {
+        self.expert_of_user_impl(user).await
+    }
+    async fn add_declaration(&self, d: &crate::Declaration, audit: &AuditEvent) -> Result<()> {
+        self.add_declaration_impl(d, audit).await
+    }
+    async fn get_declaration(
+        &self,
+        tender: TenderId,
+        user: UserId,
+    ) -> Result<Option<crate::Declaration>> {
+        self.get_declaration_impl(tender, user).await
+    }
 
     async fn save_screening(&self, w: crate::ScreeningWrite<'_>) -> Result<crate::ScreeningSaved> {
         self.save_screening_impl(w).await

@@ -501,3 +501,251 @@ pub async fn decline_member(
     .await?;
     Ok(AppJson(view(&saved, true)?))
 }
+
+// ----- the evaluation session: members, declarations, the bids -----
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    /// The evaluator account the expert signs in with.
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: sealbid_domain::UserId,
+}
+
+/// Links a pool expert to the evaluator account they sign in with (the trading centre).
+#[utoipa::path(
+    put,
+    path = "/experts/{expert_id}/account",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("expert_id" = String, Path, description = "The expert's pool id")),
+    request_body = LinkRequest,
+    responses(
+        (status = 204, description = "Linked"),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a centre officer", body = ErrorBody),
+        (status = 404, description = "No such expert", body = ErrorBody),
+        (status = 422, description = "The account is not an evaluator's", body = ErrorBody),
+    )
+)]
+pub async fn link_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(expert_id): AppPath<String>,
+    AppJson(body): AppJson<LinkRequest>,
+) -> AppResult<super::NoContent> {
+    ensure_pool_keeper(&user.user)?;
+    if !state
+        .store
+        .list_experts()
+        .await?
+        .iter()
+        .any(|e| e.id == expert_id)
+    {
+        return Err(AppError::NotFound("expert"));
+    }
+    let account = state
+        .store
+        .get_user(body.user_id)
+        .await?
+        .ok_or_else(|| AppError::invalid("unknown_user", "user_id", "no such account"))?;
+    if !account.has(Role::Evaluator) {
+        return Err(AppError::invalid(
+            "not_an_evaluator",
+            "user_id",
+            "the account does not hold the evaluator role: give it the role first",
+        ));
+    }
+    let now = state.now();
+    let audit = AuditEvent::new(Some(user.user.id), now, "expert.link", "expert", &expert_id)
+        .with_change::<(), _>(None, Some(&serde_json::json!({"user_id": account.id})));
+    state
+        .store
+        .link_expert_account(&expert_id, account.id, now, &audit)
+        .await?;
+    Ok(super::NoContent)
+}
+
+/// The expert id of `user` if they sit on the tender's evaluation committee. Anyone else gets the
+/// same 403, whether or not the tender has a committee: nothing is disclosed.
+async fn member_of(state: &AppState, user: &User, t: &Tender) -> AppResult<String> {
+    let refuse = || {
+        AppError::forbidden("only the members of this tender's evaluation committee may do this")
+    };
+    if !user.has(Role::Evaluator) {
+        return Err(refuse());
+    }
+    let expert = state
+        .store
+        .expert_of_user(user.id)
+        .await?
+        .ok_or_else(refuse)?;
+    let draw = state.store.get_draw(t.id).await?.ok_or_else(refuse)?;
+    let public: PublicDraw = serde_json::from_str(&draw.public_doc).map_err(internal)?;
+    if public.members.iter().any(|m| m.expert_id == expert) {
+        Ok(expert)
+    } else {
+        Err(refuse())
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclarationRequest {
+    /// Must be true: a member with a conflict of interest withdraws (the trading centre replaces
+    /// them by the next draw).
+    pub no_conflict: bool,
+    /// The member's statement, e.g. "I have no interest in any bidder of this tender".
+    #[serde(default)]
+    pub statement: String,
+}
+
+/// A member declares no conflict of interest; nothing of the bids is shown before it.
+#[utoipa::path(
+    post,
+    path = "/tenders/{id}/evaluation/declaration",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    request_body = DeclarationRequest,
+    responses(
+        (status = 204, description = "Declared"),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a member", body = ErrorBody),
+        (status = 404, description = "No such tender", body = ErrorBody),
+        (status = 409, description = "Already declared", body = ErrorBody),
+        (status = 422, description = "A conflict declared, or the statement is too long", body = ErrorBody),
+    )
+)]
+pub async fn declare(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+    AppJson(body): AppJson<DeclarationRequest>,
+) -> AppResult<super::NoContent> {
+    let t = load(&state, id).await?;
+    let expert = member_of(&state, &user.user, &t).await?;
+    if !body.no_conflict {
+        return Err(AppError::invalid(
+            "conflict_declared",
+            "no_conflict",
+            "a member with a conflict of interest withdraws: tell the trading centre, which replaces you by the next draw",
+        ));
+    }
+    let statement = body.statement.trim().to_string();
+    if statement.chars().count() > 2000 {
+        return Err(AppError::invalid(
+            "statement_too_long",
+            "statement",
+            "the statement has at most 2000 characters",
+        ));
+    }
+    let now = state.now();
+    let d = sealbid_store::Declaration {
+        tender_id: t.id,
+        user_id: user.user.id,
+        expert_id: expert,
+        at: now,
+        statement,
+    };
+    let audit = AuditEvent::new(
+        Some(user.user.id),
+        now,
+        "evaluation.declare",
+        "tender",
+        t.id,
+    );
+    state
+        .store
+        .add_declaration(&d, &audit)
+        .await
+        .map_err(|e| match e {
+            sealbid_store::StoreError::Conflict("declaration") => AppError::Conflict {
+                code: "already_declared",
+                message: "you have declared for this tender already".into(),
+                state: None,
+            },
+            e => e.into(),
+        })?;
+    Ok(super::NoContent)
+}
+
+/// A bid as the committee reviews it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BidForReview {
+    pub bidder: String,
+    pub bidder_name: String,
+    /// Decimal string; none for a bid that did not open validly.
+    pub price: Option<String>,
+    /// `valid`, or the reason the bid did not open validly.
+    pub outcome: String,
+    /// Grounds on which a confirmed collusion alert marks this bid for rejection.
+    pub rejection_grounds: Vec<String>,
+}
+
+/// The opened bids, for a member who has declared (403 before the declaration).
+#[utoipa::path(
+    get,
+    path = "/tenders/{id}/evaluation/bids",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    responses(
+        (status = 200, description = "The bids", body = Vec<BidForReview>),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a member, or not declared yet", body = ErrorBody),
+        (status = 404, description = "No such tender", body = ErrorBody),
+    )
+)]
+pub async fn bids_for_review(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+) -> AppResult<AppJson<Vec<BidForReview>>> {
+    let t = load(&state, id).await?;
+    member_of(&state, &user.user, &t).await?;
+    if state
+        .store
+        .get_declaration(t.id, user.user.id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Forbidden(
+            "declare that you have no conflict of interest first (POST …/evaluation/declaration)"
+                .into(),
+        ));
+    }
+    let sealing = state
+        .store
+        .get_sealing(t.id)
+        .await?
+        .and_then(|s| s.opened)
+        .ok_or(AppError::NotFound("opening record"))?;
+    let record =
+        sealbid_seal::signed::Signed::<sealbid_seal::opening::OpeningRecord>::from_json_bytes(
+            sealing.record.as_bytes(),
+        )
+        .map_err(internal)?
+        .body;
+    let rejections = state.store.list_bid_rejections(t.id).await?;
+    Ok(AppJson(
+        record
+            .bids
+            .iter()
+            .map(|b| BidForReview {
+                bidder: b.bidder.clone(),
+                bidder_name: b.bidder_name.clone(),
+                price: b.price.as_ref().map(|p| p.total.to_string()),
+                outcome: match &b.outcome {
+                    sealbid_seal::opening::BidOutcome::Valid => "valid".into(),
+                    sealbid_seal::opening::BidOutcome::Invalid { code, .. } => code.clone(),
+                },
+                rejection_grounds: rejections
+                    .iter()
+                    .filter(|r| r.bidder_org.to_string() == b.bidder)
+                    .map(|r| r.ground.clone())
+                    .collect(),
+            })
+            .collect(),
+    ))
+}

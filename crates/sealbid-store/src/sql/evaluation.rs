@@ -1,10 +1,10 @@
 //! The evaluation half of the SQL stores: the expert pool and the committee draws.
 use sealbid_domain::audit::AuditEvent;
-use sealbid_domain::TenderId;
+use sealbid_domain::{TenderId, UserId};
 
 use super::{query, stmt, Backend, Param, SqlStore, Ty};
 use crate::error::on_fk;
-use crate::evaluation::{CommitteeDraw, DrawWrite, ExpertRecord};
+use crate::evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord};
 use crate::Result;
 
 impl<B: Backend> SqlStore<B> {
@@ -141,6 +141,116 @@ impl<B: Backend> SqlStore<B> {
                     drawn_at: r.time(2)?,
                     public_doc: r.text(3)?.to_string(),
                     private_doc: r.text(4)?.to_string(),
+                })
+            })
+            .transpose()
+    }
+
+    pub(super) async fn link_expert_account_impl(
+        &self,
+        expert_id: &str,
+        user: UserId,
+        at: chrono::DateTime<chrono::Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.b.begin().await?;
+        let r: Result<()> = async {
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "DELETE FROM expert_accounts WHERE expert_id = $1 OR user_id = $2",
+                        vec![Param::Text(expert_id.to_string()), Param::Id(user.0)],
+                    ),
+                )
+                .await?;
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "INSERT INTO expert_accounts (expert_id, user_id, linked_at) \
+                         VALUES ($1, $2, $3)",
+                        vec![
+                            Param::Text(expert_id.to_string()),
+                            Param::Id(user.0),
+                            Param::Time(at),
+                        ],
+                    ),
+                )
+                .await
+                .map_err(on_fk("unknown_user"))?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, r).await
+    }
+
+    pub(super) async fn expert_of_user_impl(&self, user: UserId) -> Result<Option<String>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT expert_id FROM expert_accounts WHERE user_id = $1",
+                vec![Param::Id(user.0)],
+                &[Ty::Text],
+            ))
+            .await?;
+        rows.first().map(|r| Ok(r.text(0)?.to_string())).transpose()
+    }
+
+    pub(super) async fn add_declaration_impl(
+        &self,
+        d: &Declaration,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.b.begin().await?;
+        let r: Result<()> = async {
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "INSERT INTO evaluation_declarations (tender_id, user_id, expert_id, at, \
+                         statement) VALUES ($1, $2, $3, $4, $5)",
+                        vec![
+                            Param::Id(d.tender_id.0),
+                            Param::Id(d.user_id.0),
+                            Param::Text(d.expert_id.clone()),
+                            Param::Time(d.at),
+                            Param::Text(d.statement.clone()),
+                        ],
+                    ),
+                )
+                .await
+                .map_err(on_fk("unknown_tender"))?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, r).await
+    }
+
+    pub(super) async fn get_declaration_impl(
+        &self,
+        tender: TenderId,
+        user: UserId,
+    ) -> Result<Option<Declaration>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT tender_id, user_id, expert_id, at, statement FROM evaluation_declarations \
+                 WHERE tender_id = $1 AND user_id = $2",
+                vec![Param::Id(tender.0), Param::Id(user.0)],
+                &[Ty::Id, Ty::Id, Ty::Text, Ty::Time, Ty::Text],
+            ))
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(Declaration {
+                    tender_id: TenderId(r.id(0)?),
+                    user_id: UserId(r.id(1)?),
+                    expert_id: r.text(2)?.to_string(),
+                    at: r.time(3)?,
+                    statement: r.text(4)?.to_string(),
                 })
             })
             .transpose()
