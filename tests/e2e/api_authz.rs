@@ -588,6 +588,11 @@ e2e_test! {
             // The evaluation session: members of the tender's committee only (O has none).
             row(post.clone(), "/tenders/{O}/evaluation/declaration", Some(json!({"no_conflict": true})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             row(get.clone(), "/tenders/{O}/evaluation/bids", None, [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(put.clone(), "/tenders/{O}/evaluation/scheme", Some(json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"}, "criteria": []})),
+                                                                                 [401, 422, 422, 403, 403, 422, 403, 403, 403]),
+            row(put.clone(), "/tenders/{O}/evaluation/sheets/{EX}", Some(json!({"scores": {}})), [401, 400, 400, 400, 400, 400, 400, 400, 400]),
+            row(put.clone(), "/tenders/{O}/evaluation/sheets/{BID}", Some(json!({"scores": {}})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(get.clone(), "/tenders/{O}/evaluation/sheets", None, [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             // Open data: public tenders for anyone; a draft does not exist.
             row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
             row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),
@@ -639,6 +644,7 @@ e2e_test! {
                 .replace("{F}", &f)
                 .replace("{N}", "1")
                 .replace("{EX}", "E404")
+                .replace("{BID}", "00000000-0000-0000-0000-000000000000")
                 .replace("{L}", &alert_l)
                 .replace("{B}", &org_c);
             let body = row.body.clone().or_else(|| (row.method == Method::POST).then(|| json!({})));
@@ -696,7 +702,9 @@ e2e_test! {
                     .replace("{E}", "{sha256}")
                     .replace("{F}", "{sha256}")
                     .replace("{N}", "{seat}")
+                    .replace("/sheets/{EX}", "/sheets/{bid}")
                     .replace("{EX}", "{expert_id}")
+                    .replace("{BID}", "{bid}")
                     .replace("{L}", "{id}")
                     .replace("{B}", "{id}");
                 let template = template.split('?').next().unwrap_or_default().to_string();

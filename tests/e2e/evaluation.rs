@@ -213,6 +213,71 @@ e2e_test! {
         assert_eq!(shown.len(), 3);
         assert!(shown.iter().all(|b| b["outcome"] == "valid" && b["price"].is_string()), "{}", r.text);
 
+        // Scoring: the scheme, then sheets sealed from the other members until all are in.
+        let scheme = json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"},
+            "criteria": [{"id": "T1", "part": "technical", "label": "施工方案", "max": "60"},
+                         {"id": "P", "part": "price", "label": "报价", "max": "40"}]});
+        let bad_scheme = json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"},
+            "criteria": [{"id": "T1", "part": "technical", "label": "x", "max": "50"},
+                         {"id": "P", "part": "price", "label": "y", "max": "40"}]});
+        let r = app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&officer), bad_scheme).await.expect(422);
+        assert_eq!(r.code(), "weights_not_100");
+        app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&bidders[0].token), scheme.clone()).await.expect(403);
+        app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&owner), scheme.clone()).await.expect(204);
+        // Every member signs in and declares.
+        let mut accounts = Vec::new();
+        for (i, expert) in after.iter().enumerate() {
+            let acc = if i == 1 {
+                member_acc.clone()
+            } else {
+                let acc = app.create_user(&format!("expert.seat{i}"), &["evaluator"], None, hall).await;
+                let uid = user_id(&app, &acc).await;
+                app.put(&format!("/experts/{expert}/account"), Some(&officer), json!({"user_id": uid})).await.expect(204);
+                app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(&acc), json!({"no_conflict": true})).await.expect(204);
+                acc
+            };
+            accounts.push(acc);
+        }
+        let bid_ids: Vec<String> = {
+            let tid: sealbid_domain::TenderId = tender.parse().unwrap();
+            app.state.store.list_bids(tid).await.unwrap().into_iter().map(|b| b.id.to_string()).collect()
+        };
+        assert_eq!(bid_ids.len(), 3);
+        let sheet_path = |bid: &str| format!("/tenders/{tender}/evaluation/sheets/{bid}");
+        // Out of range, the price scored by hand, and an outsider: refused.
+        let r = app.put(&sheet_path(&bid_ids[0]), Some(&accounts[0]), json!({"scores": {"T1": "61"}})).await.expect(422);
+        assert_eq!(r.code(), "score_out_of_range");
+        let r = app.put(&sheet_path(&bid_ids[0]), Some(&accounts[0]), json!({"scores": {"T1": "50", "P": "40"}})).await.expect(422);
+        assert_eq!(r.code(), "price_scored_by_formula");
+        app.put(&sheet_path(&bid_ids[0]), Some(&outsider_acc), json!({"scores": {"T1": "50"}})).await.expect(403);
+        for (i, acc) in accounts.iter().enumerate() {
+            for (j, bid) in bid_ids.iter().enumerate() {
+                if i == 3 && j == 2 {
+                    continue; // the last member has one sheet to go
+                }
+                app.put(&sheet_path(bid), Some(acc), json!({"scores": {"T1": format!("{}.5", 40 + i + j)}})).await.expect(204);
+            }
+        }
+        let sheets_path = format!("/tenders/{tender}/evaluation/sheets");
+        let v = app.get(&sheets_path, Some(&accounts[0])).await.expect(200);
+        assert_eq!(v.body["complete"], false);
+        assert_eq!(v.body["per_member"], 3);
+        let seen = v.body["sheets"].as_array().unwrap();
+        assert_eq!(seen.len(), 3, "only the member's own sheets before all are in: {}", v.text);
+        let me = user_id(&app, &accounts[0]).await;
+        assert!(seen.iter().all(|s| s["evaluator"] == me.as_str()));
+        assert!(!v.text.contains("43.5"), "another member's score leaked: {}", v.text);
+        assert_eq!(v.body["submitted"][after[3].as_str()], 2);
+        app.get(&sheets_path, Some(&outsider_acc)).await.expect(403);
+        // The last sheet: everyone's sheets open to every member.
+        app.put(&sheet_path(&bid_ids[2]), Some(&accounts[3]), json!({"scores": {"T1": "45"}})).await.expect(204);
+        let v = app.get(&sheets_path, Some(&accounts[0])).await.expect(200);
+        assert_eq!(v.body["complete"], true);
+        assert_eq!(v.body["sheets"].as_array().unwrap().len(), 12);
+        // The scheme no longer changes once scoring has started.
+        let r = app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&owner), scheme).await.expect(409);
+        assert_eq!(r.code(), "scoring_started");
+
         // A different pool does not verify.
         std::fs::write(&pool_file, csv.replace("专家1,", "专家一,")).unwrap();
         let out = verify(&pool_file);

@@ -2359,4 +2359,36 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         Err(StoreError::Conflict("declaration"))
     ));
     assert_eq!(s.get_declaration(t.id, u.id).await.unwrap(), Some(decl));
+
+    // Scheme and score sheets (replaced by key).
+    assert!(s.get_scheme(t.id).await.unwrap().is_none());
+    s.set_scheme(t.id, "{\"a\":1}", t0(), &dev).await.unwrap();
+    s.set_scheme(t.id, "{\"a\":2}", t0(), &dev).await.unwrap();
+    assert_eq!(
+        s.get_scheme(t.id).await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+    let bid = sealbid_domain::BidId::new();
+    let sheet = |doc: &str, at| crate::StoredSheet {
+        tender_id: t.id,
+        user_id: u.id,
+        bid_id: bid,
+        submitted_at: at,
+        doc: doc.into(),
+    };
+    s.put_sheet(&sheet("{\"s\":1}", minutes(3)), &dev)
+        .await
+        .unwrap();
+    s.put_sheet(&sheet("{\"s\":2}", minutes(4)), &dev)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_sheets(t.id).await.unwrap(),
+        vec![sheet("{\"s\":2}", minutes(4))]
+    );
+    let audits = audit_len(s.as_ref()).await;
+    let mut ghost = sheet("{}", minutes(5));
+    ghost.user_id = UserId::new();
+    assert!(s.put_sheet(&ghost, &dev).await.is_err());
+    assert_eq!(audit_len(s.as_ref()).await, audits);
 }

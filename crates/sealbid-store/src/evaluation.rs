@@ -2,7 +2,7 @@
 //! each tender's committee draw, its public and private parts apart.
 use chrono::{DateTime, Utc};
 use sealbid_domain::audit::AuditEvent;
-use sealbid_domain::{TenderId, UserId};
+use sealbid_domain::{BidId, TenderId, UserId};
 
 /// One expert of the pool, as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,4 +42,15 @@ pub struct Declaration {
     pub expert_id: String,
     pub at: DateTime<Utc>,
     pub statement: String,
+}
+
+/// A member's score sheet for one bid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSheet {
+    pub tender_id: TenderId,
+    pub user_id: UserId,
+    pub bid_id: BidId,
+    pub submitted_at: DateTime<Utc>,
+    /// `sealbid_domain::evaluation::scoring::ScoreSheet` as JSON.
+    pub doc: String,
 }

@@ -39,7 +39,7 @@ use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, 
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
-pub use evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord};
+pub use evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord, StoredSheet};
 pub use postgres::PgStore;
 pub use screening::{
     AlertDecision, AlertFilter, AlertReview, BidRejection, CreditRecord, NewAlert, ScreeningSaved,
@@ -269,6 +269,18 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditEvent,
     ) -> Result<()>;
     async fn expert_of_user(&self, user: UserId) -> Result<Option<String>>;
+    /// Sets (or replaces) a tender's scoring scheme (`Scheme` as JSON).
+    async fn set_scheme(
+        &self,
+        tender: TenderId,
+        doc: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn get_scheme(&self, tender: TenderId) -> Result<Option<String>>;
+    /// Stores (or replaces) a member's sheet for a bid.
+    async fn put_sheet(&self, sheet: &StoredSheet, audit: &AuditEvent) -> Result<()>;
+    async fn list_sheets(&self, tender: TenderId) -> Result<Vec<StoredSheet>>;
     /// A member's declaration; a second one for the same tender is `Conflict("declaration")`.
     async fn add_declaration(&self, d: &Declaration, audit: &AuditEvent) -> Result<()>;
     async fn get_declaration(&self, tender: TenderId, user: UserId) -> Result<Option<Declaration>>;

@@ -677,6 +677,24 @@ impl<B: Backend> Store for SqlStore<B> {
         self.link_expert_account_impl(expert_id, user, at, audit)
             .await
     }
+    async fn set_scheme(
+        &self,
+        tender: TenderId,
+        doc: &str,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.set_scheme_impl(tender, doc, at, audit).await
+    }
+    async fn get_scheme(&self, tender: TenderId) -> Result<Option<String>> {
+        self.get_scheme_impl(tender).await
+    }
+    async fn put_sheet(&self, sheet: &crate::StoredSheet, audit: &AuditEvent) -> Result<()> {
+        self.put_sheet_impl(sheet, audit).await
+    }
+    async fn list_sheets(&self, tender: TenderId) -> Result<Vec<crate::StoredSheet>> {
+        self.list_sheets_impl(tender).await
+    }
     async fn expert_of_user(&self, user: UserId) -> Result<Option<String>> {
         self.expert_of_user_impl(user).await
     }

@@ -749,3 +749,258 @@ pub async fn bids_for_review(
             .collect(),
     ))
 }
+
+// ----- scoring: the scheme and the sealed score sheets -----
+
+use sealbid_domain::evaluation::scoring::{Scheme, ScoreSheet};
+
+fn scoring_error(e: sealbid_domain::evaluation::scoring::ScoringError) -> AppError {
+    AppError::invalid(e.code(), "scores", e.to_string())
+}
+
+/// Sets the tender's scoring scheme (its owner or the trading centre), before any member scores.
+#[utoipa::path(
+    put,
+    path = "/tenders/{id}/evaluation/scheme",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    request_body = Object,
+    responses(
+        (status = 204, description = "Set"),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not the tenderee or the trading centre", body = ErrorBody),
+        (status = 404, description = "No such tender", body = ErrorBody),
+        (status = 409, description = "Scoring has started", body = ErrorBody),
+        (status = 422, description = "The scheme does not add up", body = ErrorBody),
+    )
+)]
+pub async fn set_scheme(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+    AppJson(scheme): AppJson<Scheme>,
+) -> AppResult<super::NoContent> {
+    let t = load(&state, id).await?;
+    if policy::ensure_owner(&user.user, &t).is_err() {
+        policy::ensure_reviewer(&user.user, &t)?;
+    }
+    scheme
+        .validate()
+        .map_err(|e| AppError::invalid(e.code(), "scheme", e.to_string()))?;
+    if !state.store.list_sheets(id).await?.is_empty() {
+        return Err(AppError::Conflict {
+            code: "scoring_started",
+            message: "members have scored already: the scheme can no longer change".into(),
+            state: Some(t.state),
+        });
+    }
+    let now = state.now();
+    let audit = AuditEvent::new(Some(user.user.id), now, "evaluation.scheme", "tender", t.id)
+        .with_change::<(), _>(None, Some(&scheme));
+    state
+        .store
+        .set_scheme(
+            id,
+            &serde_json::to_string(&scheme).map_err(internal)?,
+            now,
+            &audit,
+        )
+        .await?;
+    Ok(super::NoContent)
+}
+
+async fn scheme_of(state: &AppState, t: &Tender) -> AppResult<Scheme> {
+    let doc = state
+        .store
+        .get_scheme(t.id)
+        .await?
+        .ok_or_else(|| AppError::Conflict {
+            code: "no_scheme",
+            message:
+                "the tender has no scoring scheme yet: its tenderee or the trading centre sets it"
+                    .into(),
+            state: Some(t.state),
+        })?;
+    serde_json::from_str(&doc).map_err(internal)
+}
+
+/// A declared member, or 403.
+async fn declared_member(state: &AppState, user: &User, t: &Tender) -> AppResult<String> {
+    let expert = member_of(state, user, t).await?;
+    if state.store.get_declaration(t.id, user.id).await?.is_none() {
+        return Err(AppError::Forbidden(
+            "declare that you have no conflict of interest first (POST …/evaluation/declaration)"
+                .into(),
+        ));
+    }
+    Ok(expert)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SheetRequest {
+    /// Points per criterion id (decimal strings), each within 0 and the criterion's maximum; the
+    /// price criterion is scored by the formula, not by members.
+    #[schema(value_type = Object)]
+    pub scores: std::collections::BTreeMap<String, rust_decimal::Decimal>,
+}
+
+/// A member scores one bid (a declared member; replaces their earlier sheet for it).
+#[utoipa::path(
+    put,
+    path = "/tenders/{id}/evaluation/sheets/{bid}",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, format = Uuid, description = "Tender id"),
+        ("bid" = String, Path, format = Uuid, description = "Bid id"),
+    ),
+    request_body = SheetRequest,
+    responses(
+        (status = 204, description = "Stored"),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a declared member", body = ErrorBody),
+        (status = 404, description = "No such tender or bid", body = ErrorBody),
+        (status = 409, description = "No scheme yet", body = ErrorBody),
+        (status = 422, description = "A score out of range, missing or unknown", body = ErrorBody),
+    )
+)]
+pub async fn put_sheet(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((id, bid)): AppPath<(TenderId, sealbid_domain::BidId)>,
+    AppJson(body): AppJson<SheetRequest>,
+) -> AppResult<super::NoContent> {
+    let t = load(&state, id).await?;
+    declared_member(&state, &user.user, &t).await?;
+    let scheme = scheme_of(&state, &t).await?;
+    let stored = state
+        .store
+        .get_bid(bid)
+        .await?
+        .filter(|b| b.tender_id == id)
+        .ok_or(AppError::NotFound("bid"))?;
+    let sheet = ScoreSheet {
+        evaluator: user.user.id,
+        bid: stored.id,
+        scores: body.scores,
+    };
+    sheet.validate(&scheme).map_err(scoring_error)?;
+    let now = state.now();
+    // The audit record names the sheet, not the scores (they stay sealed until all are in).
+    let audit = AuditEvent::new(Some(user.user.id), now, "evaluation.score", "tender", t.id)
+        .with_change::<(), _>(None, Some(&serde_json::json!({"bid": bid})));
+    state
+        .store
+        .put_sheet(
+            &sealbid_store::StoredSheet {
+                tender_id: id,
+                user_id: user.user.id,
+                bid_id: bid,
+                submitted_at: now,
+                doc: serde_json::to_string(&sheet).map_err(internal)?,
+            },
+            &audit,
+        )
+        .await?;
+    Ok(super::NoContent)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SheetsView {
+    /// True once every member has scored every valid bid: then `sheets` holds everyone's.
+    pub complete: bool,
+    /// Sheets submitted per member (pool id), without the scores: the progress everyone sees.
+    pub submitted: std::collections::BTreeMap<String, usize>,
+    /// Sheets needed per member.
+    pub per_member: usize,
+    /// The caller's own sheets, or everyone's once complete.
+    #[schema(value_type = Vec<Object>)]
+    pub sheets: Vec<ScoreSheet>,
+}
+
+/// The score sheets a member may see: their own until every member has scored every valid bid,
+/// then everyone's. The progress (how many sheets each member has submitted) is always shown.
+#[utoipa::path(
+    get,
+    path = "/tenders/{id}/evaluation/sheets",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    responses(
+        (status = 200, description = "The sheets", body = SheetsView),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a declared member", body = ErrorBody),
+        (status = 404, description = "No such tender", body = ErrorBody),
+    )
+)]
+pub async fn list_sheets(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+) -> AppResult<AppJson<SheetsView>> {
+    let t = load(&state, id).await?;
+    declared_member(&state, &user.user, &t).await?;
+    let draw = state
+        .store
+        .get_draw(id)
+        .await?
+        .ok_or(AppError::NotFound("committee draw"))?;
+    let public: PublicDraw = serde_json::from_str(&draw.public_doc).map_err(internal)?;
+    let members: Vec<String> = public.members.iter().map(|m| m.expert_id.clone()).collect();
+    // Valid bids: those the opening record shows as valid.
+    let opened = state
+        .store
+        .get_sealing(id)
+        .await?
+        .and_then(|s| s.opened)
+        .ok_or(AppError::NotFound("opening record"))?;
+    let record =
+        sealbid_seal::signed::Signed::<sealbid_seal::opening::OpeningRecord>::from_json_bytes(
+            opened.record.as_bytes(),
+        )
+        .map_err(internal)?
+        .body;
+    let by_digest: HashMap<String, sealbid_domain::BidId> = state
+        .store
+        .list_bids(id)
+        .await?
+        .into_iter()
+        .map(|b| (b.manifest_digest, b.id))
+        .collect();
+    let valid: std::collections::HashSet<sealbid_domain::BidId> = record
+        .bids
+        .iter()
+        .filter(|b| b.outcome == sealbid_seal::opening::BidOutcome::Valid)
+        .filter_map(|b| by_digest.get(&b.manifest_digest).copied())
+        .collect();
+    let mut submitted: std::collections::BTreeMap<String, usize> =
+        members.iter().map(|m| (m.clone(), 0)).collect();
+    let mut all = Vec::new();
+    let mut own = Vec::new();
+    for s in state.store.list_sheets(id).await? {
+        if !valid.contains(&s.bid_id) {
+            continue;
+        }
+        let Some(expert) = state.store.expert_of_user(s.user_id).await? else {
+            continue;
+        };
+        if let Some(n) = submitted.get_mut(&expert) {
+            *n += 1;
+        }
+        let sheet: ScoreSheet = serde_json::from_str(&s.doc).map_err(internal)?;
+        if s.user_id == user.user.id {
+            own.push(sheet.clone());
+        }
+        all.push(sheet);
+    }
+    let per_member = valid.len();
+    let complete = per_member > 0 && submitted.values().all(|&n| n >= per_member);
+    Ok(AppJson(SheetsView {
+        complete,
+        submitted,
+        per_member,
+        sheets: if complete { all } else { own },
+    }))
+}

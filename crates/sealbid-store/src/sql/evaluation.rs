@@ -1,10 +1,10 @@
 //! The evaluation half of the SQL stores: the expert pool and the committee draws.
 use sealbid_domain::audit::AuditEvent;
-use sealbid_domain::{TenderId, UserId};
+use sealbid_domain::{BidId, TenderId, UserId};
 
 use super::{query, stmt, Backend, Param, SqlStore, Ty};
 use crate::error::on_fk;
-use crate::evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord};
+use crate::evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord, StoredSheet};
 use crate::Result;
 
 impl<B: Backend> SqlStore<B> {
@@ -254,5 +254,98 @@ impl<B: Backend> SqlStore<B> {
                 })
             })
             .transpose()
+    }
+
+    pub(super) async fn set_scheme_impl(
+        &self,
+        tender: TenderId,
+        doc: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.b.begin().await?;
+        let r: Result<()> = async {
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "INSERT INTO evaluation_schemes (tender_id, set_at, doc) VALUES ($1, $2, $3) \
+                         ON CONFLICT (tender_id) DO UPDATE SET set_at = excluded.set_at, doc = excluded.doc",
+                        vec![Param::Id(tender.0), Param::Time(at), Param::Text(doc.to_string())],
+                    ),
+                )
+                .await
+                .map_err(on_fk("unknown_tender"))?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, r).await
+    }
+
+    pub(super) async fn get_scheme_impl(&self, tender: TenderId) -> Result<Option<String>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT doc FROM evaluation_schemes WHERE tender_id = $1",
+                vec![Param::Id(tender.0)],
+                &[Ty::Text],
+            ))
+            .await?;
+        rows.first().map(|r| Ok(r.text(0)?.to_string())).transpose()
+    }
+
+    pub(super) async fn put_sheet_impl(
+        &self,
+        sheet: &StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let mut tx = self.b.begin().await?;
+        let r: Result<()> = async {
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "INSERT INTO score_sheets (tender_id, user_id, bid_id, submitted_at, doc) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tender_id, user_id, bid_id) \
+                         DO UPDATE SET submitted_at = excluded.submitted_at, doc = excluded.doc",
+                        vec![
+                            Param::Id(sheet.tender_id.0),
+                            Param::Id(sheet.user_id.0),
+                            Param::Id(sheet.bid_id.0),
+                            Param::Time(sheet.submitted_at),
+                            Param::Text(sheet.doc.clone()),
+                        ],
+                    ),
+                )
+                .await
+                .map_err(on_fk("unknown_tender"))?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        }
+        .await;
+        self.finish(tx, r).await
+    }
+
+    pub(super) async fn list_sheets_impl(&self, tender: TenderId) -> Result<Vec<StoredSheet>> {
+        self.b
+            .fetch(&query(
+                "SELECT tender_id, user_id, bid_id, submitted_at, doc FROM score_sheets \
+                 WHERE tender_id = $1 ORDER BY user_id, bid_id",
+                vec![Param::Id(tender.0)],
+                &[Ty::Id, Ty::Id, Ty::Id, Ty::Time, Ty::Text],
+            ))
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StoredSheet {
+                    tender_id: TenderId(r.id(0)?),
+                    user_id: UserId(r.id(1)?),
+                    bid_id: BidId(r.id(2)?),
+                    submitted_at: r.time(3)?,
+                    doc: r.text(4)?.to_string(),
+                })
+            })
+            .collect()
     }
 }
