@@ -443,6 +443,10 @@ e2e_test! {
             "payer_name": "Haiwan Construction Co.", "account_number": "6222000000000001",
             "bank": "Bank of Qingdao", "paid_at": app.clock_now().to_rfc3339(),
         });
+        // A well-formed report signature (over nothing the server holds).
+        let signer = SigningKey::from_seed([3; 32]);
+        let report_signature = json!({"key": signer.verifying_key().to_string(),
+            "signature": signer.sign(b"report").to_string(), "version": 1});
         #[rustfmt::skip]
         let table = vec![
             //                                                                   anon admin off  off2  sup  owner other bidder member
@@ -593,6 +597,24 @@ e2e_test! {
             row(put.clone(), "/tenders/{O}/evaluation/sheets/{EX}", Some(json!({"scores": {}})), [401, 400, 400, 400, 400, 400, 400, 400, 400]),
             row(put.clone(), "/tenders/{O}/evaluation/sheets/{BID}", Some(json!({"scores": {}})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             row(get.clone(), "/tenders/{O}/evaluation/sheets", None, [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            // The representatives are the tenderee's to appoint (O is not drawn: refused after
+            // authorization); the time is the tenderee's or the centre's; the rest is the members'.
+            row(put.clone(), "/tenders/{O}/evaluation/representatives", Some(json!({"user_ids": []})),
+                                                                                 [401, 409, 403, 403, 403, 409, 403, 403, 403])
+                .code(409, "not_drawn"),
+            row(put.clone(), "/tenders/{O}/evaluation/time", Some(json!({"due_at": "2020-01-01T00:00:00Z"})),
+                                                                                 [401, 422, 422, 403, 403, 422, 403, 403, 403])
+                .code(422, "due_in_past"),
+            row(post.clone(), "/tenders/{O}/evaluation/more-time", Some(json!({"reason": "long bids"})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(put.clone(), "/tenders/{O}/evaluation/qualification/{BID}", Some(json!({"items": []})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(get.clone(), "/tenders/{O}/evaluation/qualification", None, [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            // Progress: members, the centre of the hall and its supervisors (O has no committee).
+            row(get.clone(), "/tenders/{O}/evaluation/progress", None, [401, 404, 404, 403, 404, 403, 403, 403, 403]),
+            row(get.clone(), "/tenders/{O}/evaluation/progress/stream", None, [401, 404, 404, 403, 404, 403, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/evaluation/report", Some(json!({})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            row(get.clone(), "/tenders/{O}/evaluation/report", None, [401, 404, 404, 403, 404, 404, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/evaluation/report/signatures", Some(report_signature.clone()),
+                                                                                 [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             // Open data: public tenders for anyone; a draft does not exist.
             row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
             row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),

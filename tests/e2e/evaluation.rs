@@ -238,6 +238,12 @@ e2e_test! {
             };
             accounts.push(acc);
         }
+        // The tenderee's representative takes the seat the draw reserved, and scores too.
+        let rep = app.create_user("draw.rep", &["tenderee"], Some(&owner_org), hall).await;
+        let rep_id = user_id(&app, &rep).await;
+        app.put(&format!("/tenders/{tender}/evaluation/representatives"), Some(&owner), json!({"user_ids": [rep_id]})).await.expect(200);
+        app.post(&format!("/tenders/{tender}/evaluation/declaration"), Some(&rep), json!({"no_conflict": true})).await.expect(204);
+        accounts.push(rep);
         let bid_ids: Vec<String> = {
             let tid: sealbid_domain::TenderId = tender.parse().unwrap();
             app.state.store.list_bids(tid).await.unwrap().into_iter().map(|b| b.id.to_string()).collect()
@@ -273,7 +279,7 @@ e2e_test! {
         app.put(&sheet_path(&bid_ids[2]), Some(&accounts[3]), json!({"scores": {"T1": "45"}})).await.expect(204);
         let v = app.get(&sheets_path, Some(&accounts[0])).await.expect(200);
         assert_eq!(v.body["complete"], true);
-        assert_eq!(v.body["sheets"].as_array().unwrap().len(), 12);
+        assert_eq!(v.body["sheets"].as_array().unwrap().len(), 15);
         // The scheme no longer changes once scoring has started.
         let r = app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&owner), scheme).await.expect(409);
         assert_eq!(r.code(), "scoring_started");

@@ -7,6 +7,7 @@ use crate::error::SealError;
 use crate::manifest::{Manifest, Withdrawal};
 use crate::opening::OpeningRecord;
 use crate::policy::SealingPolicy;
+use crate::report::SignedReport;
 use crate::signed::Signed;
 
 /// A deposit as logged when the bank reports it: the reference and the amount, and the hash of
@@ -65,6 +66,10 @@ pub enum LogEntryBody {
     Opening {
         record: Signed<OpeningRecord>,
     },
+    /// The evaluation report, signed by every member and countersigned by the platform.
+    EvaluationReport {
+        report: Signed<SignedReport>,
+    },
 }
 
 impl LogEntryBody {
@@ -100,6 +105,7 @@ impl LogEntryBody {
             LogEntryBody::Deposit { .. } => "deposit",
             LogEntryBody::Closing { .. } => "closing",
             LogEntryBody::Opening { .. } => "opening",
+            LogEntryBody::EvaluationReport { .. } => "evaluation_report",
         }
     }
 }

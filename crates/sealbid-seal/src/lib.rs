@@ -25,3 +25,4 @@ pub mod note;
 pub mod entry;
 pub mod opening;
 pub mod receipt;
+pub mod report;

@@ -216,6 +216,12 @@ impl From<StoreError> for AppError {
                         "duplicate_username",
                         "this username is taken: choose another".to_string(),
                     ),
+                    "report_drawn_up" => (
+                        "report_drawn_up",
+                        "the evaluation report is drawn up and being signed: scores and \
+                         qualification checklists can no longer change"
+                            .to_string(),
+                    ),
                     other => ("conflict", format!("{other} already exists")),
                 };
                 AppError::Conflict {

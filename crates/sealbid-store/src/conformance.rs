@@ -2391,4 +2391,173 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
     ghost.user_id = UserId::new();
     assert!(s.put_sheet(&ghost, &dev).await.is_err());
     assert_eq!(audit_len(s.as_ref()).await, audits);
+
+    // The expert behind an account, reversed.
+    assert_eq!(s.user_of_expert("E2").await.unwrap(), Some(u.id));
+    assert_eq!(s.user_of_expert("E1").await.unwrap(), None);
+
+    // Representatives: replaced as a set; an unknown account leaves the set as it was.
+    let rep = crate::Representative {
+        tender_id: t.id,
+        user_id: u.id,
+        seat: 4,
+        appointed_at: t0(),
+    };
+    s.set_representatives(t.id, std::slice::from_ref(&rep), &dev)
+        .await
+        .unwrap();
+    let audits = audit_len(s.as_ref()).await;
+    let ghost_rep = crate::Representative {
+        user_id: UserId::new(),
+        seat: 3,
+        ..rep.clone()
+    };
+    assert!(matches!(
+        s.set_representatives(t.id, &[ghost_rep], &dev).await,
+        Err(StoreError::Conflict("unknown_user"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(s.list_representatives(t.id).await.unwrap(), vec![rep]);
+
+    // Qualification checklists are kept like sheets.
+    s.put_qualification(&sheet("{\"q\":1}", minutes(5)), &dev)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_qualifications(t.id).await.unwrap(),
+        vec![sheet("{\"q\":1}", minutes(5))]
+    );
+
+    // The session's time and requests for more (one per member; extension in the same write).
+    let time = crate::EvaluationTime {
+        tender_id: t.id,
+        due_at: minutes(600),
+        set_at: minutes(5),
+        extended: 0,
+    };
+    s.set_evaluation_time(&time, &dev).await.unwrap();
+    assert_eq!(
+        s.get_evaluation_time(t.id).await.unwrap(),
+        Some(time.clone())
+    );
+    let req = crate::TimeRequest {
+        tender_id: t.id,
+        user_id: u.id,
+        at: minutes(6),
+        reason: "long technical proposals".into(),
+    };
+    let longer = crate::EvaluationTime {
+        due_at: minutes(600 + 1440),
+        extended: 1,
+        ..time.clone()
+    };
+    s.add_time_request(&req, Some(&longer), &dev).await.unwrap();
+    let audits = audit_len(s.as_ref()).await;
+    let even_longer = crate::EvaluationTime {
+        due_at: minutes(600 + 2880),
+        extended: 2,
+        ..time.clone()
+    };
+    assert!(matches!(
+        s.add_time_request(&req, Some(&even_longer), &dev).await,
+        Err(StoreError::Conflict("time_request"))
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    assert_eq!(s.get_evaluation_time(t.id).await.unwrap(), Some(longer));
+    assert_eq!(s.list_time_requests(t.id).await.unwrap(), vec![req]);
+
+    // The report: first write, stale version refused, then logged with the log append.
+    assert!(s.get_report(t.id).await.unwrap().is_none());
+    let report = crate::StoredReport {
+        tender_id: t.id,
+        version: 1,
+        drawn_up_at: minutes(10),
+        body: "{\"r\":1}".into(),
+        signatures: "[]".into(),
+        logged: None,
+        log_index: None,
+        checkpoint: None,
+    };
+    let rev = event("evaluation.report", "tender", t.id, minutes(10));
+    assert!(s
+        .save_report(crate::ReportWrite {
+            report: &report,
+            expected_version: None,
+            log: None,
+            audit: &rev,
+        })
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(s.get_report(t.id).await.unwrap(), Some(report.clone()));
+    // Once a report is drawn up, sheets and checklists are frozen.
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.put_sheet(&sheet("{\"s\":3}", minutes(11)), &dev).await,
+        Err(StoreError::Conflict("report_drawn_up"))
+    ));
+    assert!(matches!(
+        s.put_qualification(&sheet("{\"q\":2}", minutes(11)), &dev)
+            .await,
+        Err(StoreError::Conflict("report_drawn_up"))
+    ));
+    assert!(matches!(
+        s.save_report(crate::ReportWrite {
+            report: &report,
+            expected_version: None,
+            log: None,
+            audit: &rev,
+        })
+        .await,
+        Err(StoreError::Conflict("report"))
+    ));
+    let signed = crate::StoredReport {
+        version: 2,
+        signatures: "[{\"member\":\"E2\"}]".into(),
+        logged: Some("{\"logged\":true}".into()),
+        ..report.clone()
+    };
+    assert!(matches!(
+        s.save_report(crate::ReportWrite {
+            report: &signed,
+            expected_version: Some(7),
+            log: None,
+            audit: &rev,
+        })
+        .await,
+        Err(StoreError::VersionConflict {
+            expected: 7,
+            found: 1
+        })
+    ));
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    let signer = log_signer();
+    let size = s.log_size().await.unwrap();
+    let appended = s
+        .save_report(crate::ReportWrite {
+            report: &signed,
+            expected_version: Some(1),
+            log: Some(log_append(
+                t.id,
+                "evaluation_report",
+                "{\"type\":\"evaluation_report\"}".into(),
+                &signer,
+            )),
+            audit: &rev,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(appended.index, size);
+    let back = s.get_report(t.id).await.unwrap().unwrap();
+    assert_eq!(back.log_index, Some(size));
+    assert_eq!(
+        back.checkpoint.as_deref(),
+        Some(appended.checkpoint.as_str())
+    );
+    assert_eq!(back.logged, signed.logged);
+    assert_eq!(
+        s.log_entry(size).await.unwrap().unwrap().entry,
+        "{\"type\":\"evaluation_report\"}"
+    );
 }

@@ -54,3 +54,55 @@ pub struct StoredSheet {
     /// `sealbid_domain::evaluation::scoring::ScoreSheet` as JSON.
     pub doc: String,
 }
+
+/// A tenderee's representative appointed to a seat of the committee (seats after the drawn ones).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Representative {
+    pub tender_id: TenderId,
+    pub user_id: UserId,
+    pub seat: u32,
+    pub appointed_at: DateTime<Utc>,
+}
+
+/// The time the members have to finish, and how often it was extended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvaluationTime {
+    pub tender_id: TenderId,
+    pub due_at: DateTime<Utc>,
+    pub set_at: DateTime<Utc>,
+    pub extended: u32,
+}
+
+/// A member's request for more time (条例 48: more than a third asking extends the time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeRequest {
+    pub tender_id: TenderId,
+    pub user_id: UserId,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A tender's evaluation report: the body the members sign, their signatures (a JSON array), and
+/// once every member has signed, the platform-signed document as logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReport {
+    pub tender_id: TenderId,
+    pub version: i64,
+    pub drawn_up_at: DateTime<Utc>,
+    pub body: String,
+    pub signatures: String,
+    pub logged: Option<String>,
+    pub log_index: Option<u64>,
+    pub checkpoint: Option<String>,
+}
+
+/// Writes a report: the first (`expected_version: None`; `Conflict("report")` if one exists), or
+/// a new version of it (`VersionConflict` if it moved on). With `log`, the logged document is
+/// appended to the transparency log in the same transaction and its index and checkpoint are
+/// stored with the report.
+pub struct ReportWrite<'a> {
+    pub report: &'a StoredReport,
+    pub expected_version: Option<i64>,
+    pub log: Option<crate::LogAppend<'a>>,
+    pub audit: &'a AuditEvent,
+}

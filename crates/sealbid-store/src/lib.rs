@@ -39,7 +39,10 @@ use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, 
 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
-pub use evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord, StoredSheet};
+pub use evaluation::{
+    CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
+    Representative, StoredReport, StoredSheet, TimeRequest,
+};
 pub use postgres::PgStore;
 pub use screening::{
     AlertDecision, AlertFilter, AlertReview, BidRejection, CreditRecord, NewAlert, ScreeningSaved,
@@ -278,12 +281,42 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditEvent,
     ) -> Result<()>;
     async fn get_scheme(&self, tender: TenderId) -> Result<Option<String>>;
-    /// Stores (or replaces) a member's sheet for a bid.
+    /// Stores (or replaces) a member's sheet for a bid; `Conflict("report_drawn_up")` once the
+    /// tender has an evaluation report (the scores are frozen).
     async fn put_sheet(&self, sheet: &StoredSheet, audit: &AuditEvent) -> Result<()>;
     async fn list_sheets(&self, tender: TenderId) -> Result<Vec<StoredSheet>>;
     /// A member's declaration; a second one for the same tender is `Conflict("declaration")`.
     async fn add_declaration(&self, d: &Declaration, audit: &AuditEvent) -> Result<()>;
     async fn get_declaration(&self, tender: TenderId, user: UserId) -> Result<Option<Declaration>>;
+    /// The pool expert an account signs in as, reversed.
+    async fn user_of_expert(&self, expert_id: &str) -> Result<Option<UserId>>;
+    /// Replaces the tender's representatives (`Conflict("unknown_user")` for an unknown account).
+    async fn set_representatives(
+        &self,
+        tender: TenderId,
+        reps: &[Representative],
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn list_representatives(&self, tender: TenderId) -> Result<Vec<Representative>>;
+    /// Stores (or replaces) a member's qualification checklist for a bid (`doc` as JSON);
+    /// `Conflict("report_drawn_up")` once the tender has a report, like [`Store::put_sheet`].
+    async fn put_qualification(&self, review: &StoredSheet, audit: &AuditEvent) -> Result<()>;
+    async fn list_qualifications(&self, tender: TenderId) -> Result<Vec<StoredSheet>>;
+    /// Sets the session's time (replacing it).
+    async fn set_evaluation_time(&self, time: &EvaluationTime, audit: &AuditEvent) -> Result<()>;
+    async fn get_evaluation_time(&self, tender: TenderId) -> Result<Option<EvaluationTime>>;
+    /// Records a member's request for more time (`Conflict("time_request")` for a second one) and,
+    /// with `extend`, the extended time in the same transaction.
+    async fn add_time_request(
+        &self,
+        request: &TimeRequest,
+        extend: Option<&EvaluationTime>,
+        audit: &AuditEvent,
+    ) -> Result<()>;
+    async fn list_time_requests(&self, tender: TenderId) -> Result<Vec<TimeRequest>>;
+    /// See [`ReportWrite`]; returns the log append when there was one.
+    async fn save_report(&self, w: ReportWrite<'_>) -> Result<Option<Appended>>;
+    async fn get_report(&self, tender: TenderId) -> Result<Option<StoredReport>>;
 
     // Screening
     /// Replaces the tender's screening and stores its alerts, in one transaction with the audit

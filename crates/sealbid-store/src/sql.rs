@@ -20,6 +20,7 @@ use crate::{HallScope, OrgFilter, Result, Session, SessionKind, Store, StoreErro
 #[derive(Clone, Debug)]
 pub enum Param {
     Text(String),
+    OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
@@ -707,6 +708,58 @@ impl<B: Backend> Store for SqlStore<B> {
         user: UserId,
     ) -> Result<Option<crate::Declaration>> {
         self.get_declaration_impl(tender, user).await
+    }
+
+    async fn user_of_expert(&self, expert_id: &str) -> Result<Option<UserId>> {
+        self.user_of_expert_impl(expert_id).await
+    }
+    async fn set_representatives(
+        &self,
+        tender: TenderId,
+        reps: &[crate::Representative],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.set_representatives_impl(tender, reps, audit).await
+    }
+    async fn list_representatives(&self, tender: TenderId) -> Result<Vec<crate::Representative>> {
+        self.list_representatives_impl(tender).await
+    }
+    async fn put_qualification(
+        &self,
+        review: &crate::StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.put_qualification_impl(review, audit).await
+    }
+    async fn list_qualifications(&self, tender: TenderId) -> Result<Vec<crate::StoredSheet>> {
+        self.list_qualifications_impl(tender).await
+    }
+    async fn set_evaluation_time(
+        &self,
+        time: &crate::EvaluationTime,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.set_evaluation_time_impl(time, audit).await
+    }
+    async fn get_evaluation_time(&self, tender: TenderId) -> Result<Option<crate::EvaluationTime>> {
+        self.get_evaluation_time_impl(tender).await
+    }
+    async fn add_time_request(
+        &self,
+        request: &crate::TimeRequest,
+        extend: Option<&crate::EvaluationTime>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.add_time_request_impl(request, extend, audit).await
+    }
+    async fn list_time_requests(&self, tender: TenderId) -> Result<Vec<crate::TimeRequest>> {
+        self.list_time_requests_impl(tender).await
+    }
+    async fn save_report(&self, w: crate::ReportWrite<'_>) -> Result<Option<crate::Appended>> {
+        self.save_report_impl(w).await
+    }
+    async fn get_report(&self, tender: TenderId) -> Result<Option<crate::StoredReport>> {
+        self.get_report_impl(tender).await
     }
 
     async fn save_screening(&self, w: crate::ScreeningWrite<'_>) -> Result<crate::ScreeningSaved> {

@@ -148,6 +148,7 @@ fn bind(q: &Query) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
         out = match p {
             Param::Text(s) => out.bind(s.as_str()),
             Param::Int(i) => out.bind(*i),
+            Param::OptText(t) => out.bind(t.clone()),
             Param::OptInt(i) => out.bind(*i),
             Param::Bool(b) => out.bind(*b),
             Param::Id(u) => out.bind(u.hyphenated().to_string()),

@@ -566,27 +566,12 @@ pub async fn link_account(
     Ok(super::NoContent)
 }
 
-/// The expert id of `user` if they sit on the tender's evaluation committee. Anyone else gets the
-/// same 403, whether or not the tender has a committee: nothing is disclosed.
+/// The caller's member key (pool id or `rep-<seat>`) if they sit on the tender's committee; 403
+/// otherwise, disclosing nothing.
 async fn member_of(state: &AppState, user: &User, t: &Tender) -> AppResult<String> {
-    let refuse = || {
-        AppError::forbidden("only the members of this tender's evaluation committee may do this")
-    };
-    if !user.has(Role::Evaluator) {
-        return Err(refuse());
-    }
-    let expert = state
-        .store
-        .expert_of_user(user.id)
-        .await?
-        .ok_or_else(refuse)?;
-    let draw = state.store.get_draw(t.id).await?.ok_or_else(refuse)?;
-    let public: PublicDraw = serde_json::from_str(&draw.public_doc).map_err(internal)?;
-    if public.members.iter().any(|m| m.expert_id == expert) {
-        Ok(expert)
-    } else {
-        Err(refuse())
-    }
+    super::session::member_of(state, user, t)
+        .await
+        .map(|m| m.member)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -715,18 +700,7 @@ pub async fn bids_for_review(
                 .into(),
         ));
     }
-    let sealing = state
-        .store
-        .get_sealing(t.id)
-        .await?
-        .and_then(|s| s.opened)
-        .ok_or(AppError::NotFound("opening record"))?;
-    let record =
-        sealbid_seal::signed::Signed::<sealbid_seal::opening::OpeningRecord>::from_json_bytes(
-            sealing.record.as_bytes(),
-        )
-        .map_err(internal)?
-        .body;
+    let record = super::session::opened_bids(&state, &t).await?.record;
     let rejections = state.store.list_bid_rejections(t.id).await?;
     Ok(AppJson(
         record
@@ -825,18 +799,6 @@ async fn scheme_of(state: &AppState, t: &Tender) -> AppResult<Scheme> {
     serde_json::from_str(&doc).map_err(internal)
 }
 
-/// A declared member, or 403.
-async fn declared_member(state: &AppState, user: &User, t: &Tender) -> AppResult<String> {
-    let expert = member_of(state, user, t).await?;
-    if state.store.get_declaration(t.id, user.id).await?.is_none() {
-        return Err(AppError::Forbidden(
-            "declare that you have no conflict of interest first (POST …/evaluation/declaration)"
-                .into(),
-        ));
-    }
-    Ok(expert)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SheetRequest {
@@ -873,7 +835,7 @@ pub async fn put_sheet(
     AppJson(body): AppJson<SheetRequest>,
 ) -> AppResult<super::NoContent> {
     let t = load(&state, id).await?;
-    declared_member(&state, &user.user, &t).await?;
+    super::session::declared_member(&state, &user.user, &t).await?;
     let scheme = scheme_of(&state, &t).await?;
     let stored = state
         .store
@@ -881,6 +843,18 @@ pub async fn put_sheet(
         .await?
         .filter(|b| b.tender_id == id)
         .ok_or(AppError::NotFound("bid"))?;
+    if !super::session::opened_bids(&state, &t)
+        .await?
+        .valid_ids()
+        .contains(&bid)
+    {
+        return Err(AppError::invalid(
+            "bid_not_evaluated",
+            "bid",
+            "this bid did not open validly (see the opening record): it is not scored",
+        ));
+    }
+    super::session::ensure_in_time(&state, &t).await?;
     let sheet = ScoreSheet {
         evaluator: user.user.id,
         bid: stored.id,
@@ -941,52 +915,26 @@ pub async fn list_sheets(
     AppPath(id): AppPath<TenderId>,
 ) -> AppResult<AppJson<SheetsView>> {
     let t = load(&state, id).await?;
-    declared_member(&state, &user.user, &t).await?;
-    let draw = state
-        .store
-        .get_draw(id)
+    super::session::declared_member(&state, &user.user, &t).await?;
+    let committee = super::session::committee(&state, &t)
         .await?
         .ok_or(AppError::NotFound("committee draw"))?;
-    let public: PublicDraw = serde_json::from_str(&draw.public_doc).map_err(internal)?;
-    let members: Vec<String> = public.members.iter().map(|m| m.expert_id.clone()).collect();
-    // Valid bids: those the opening record shows as valid.
-    let opened = state
-        .store
-        .get_sealing(id)
-        .await?
-        .and_then(|s| s.opened)
-        .ok_or(AppError::NotFound("opening record"))?;
-    let record =
-        sealbid_seal::signed::Signed::<sealbid_seal::opening::OpeningRecord>::from_json_bytes(
-            opened.record.as_bytes(),
-        )
-        .map_err(internal)?
-        .body;
-    let by_digest: HashMap<String, sealbid_domain::BidId> = state
-        .store
-        .list_bids(id)
-        .await?
-        .into_iter()
-        .map(|b| (b.manifest_digest, b.id))
-        .collect();
-    let valid: std::collections::HashSet<sealbid_domain::BidId> = record
-        .bids
+    let valid = super::session::opened_bids(&state, &t).await?.valid_ids();
+    let mut submitted: std::collections::BTreeMap<String, usize> = committee
+        .members
         .iter()
-        .filter(|b| b.outcome == sealbid_seal::opening::BidOutcome::Valid)
-        .filter_map(|b| by_digest.get(&b.manifest_digest).copied())
+        .map(|m| (m.member.clone(), 0))
         .collect();
-    let mut submitted: std::collections::BTreeMap<String, usize> =
-        members.iter().map(|m| (m.clone(), 0)).collect();
     let mut all = Vec::new();
     let mut own = Vec::new();
     for s in state.store.list_sheets(id).await? {
         if !valid.contains(&s.bid_id) {
             continue;
         }
-        let Some(expert) = state.store.expert_of_user(s.user_id).await? else {
+        let Some(member) = committee.by_user(s.user_id) else {
             continue;
         };
-        if let Some(n) = submitted.get_mut(&expert) {
+        if let Some(n) = submitted.get_mut(&member.member) {
             *n += 1;
         }
         let sheet: ScoreSheet = serde_json::from_str(&s.doc).map_err(internal)?;

@@ -34,6 +34,7 @@ pub mod evaluation;
 pub mod ocds;
 pub mod screening;
 pub mod sealing;
+pub mod session;
 mod tenders;
 
 pub(crate) use tenders::load as load_tender;
@@ -218,6 +219,16 @@ endpoints! {
     evaluation::set_scheme / __path_set_scheme,
     evaluation::put_sheet / __path_put_sheet,
     evaluation::list_sheets / __path_list_sheets,
+    session::set_representatives / __path_set_representatives,
+    session::set_time / __path_set_time,
+    session::more_time / __path_more_time,
+    session::put_checklist / __path_put_checklist,
+    session::my_checklists / __path_my_checklists,
+    session::get_progress / __path_get_progress,
+    session::progress_stream / __path_progress_stream,
+    session::draw_up_report / __path_draw_up_report,
+    session::get_report / __path_get_report,
+    session::sign_report / __path_sign_report,
     ocds::tender_releases / __path_tender_releases,
     ocds::tender_record / __path_tender_record,
     ocds::records / __path_records,

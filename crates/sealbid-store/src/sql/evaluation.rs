@@ -2,9 +2,15 @@
 use sealbid_domain::audit::AuditEvent;
 use sealbid_domain::{BidId, TenderId, UserId};
 
+use super::sealing::{to_i64, to_u64};
 use super::{query, stmt, Backend, Param, SqlStore, Ty};
 use crate::error::on_fk;
-use crate::evaluation::{CommitteeDraw, Declaration, DrawWrite, ExpertRecord, StoredSheet};
+use crate::error::StoreError;
+use crate::evaluation::{
+    CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
+    Representative, StoredReport, StoredSheet, TimeRequest,
+};
+use crate::Appended;
 use crate::Result;
 
 impl<B: Backend> SqlStore<B> {
@@ -300,21 +306,67 @@ impl<B: Backend> SqlStore<B> {
         sheet: &StoredSheet,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        self.put_member_doc("score_sheets", sheet, audit).await
+    }
+
+    pub(super) async fn list_sheets_impl(&self, tender: TenderId) -> Result<Vec<StoredSheet>> {
+        self.list_member_docs("score_sheets", tender).await
+    }
+
+    pub(super) async fn put_qualification_impl(
+        &self,
+        review: &StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.put_member_doc("qualification_reviews", review, audit)
+            .await
+    }
+
+    pub(super) async fn list_qualifications_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Vec<StoredSheet>> {
+        self.list_member_docs("qualification_reviews", tender).await
+    }
+
+    /// A member's document about a bid (a score sheet or a qualification checklist), refused once
+    /// the tender's report is drawn up: what the members sign must not change under them.
+    async fn put_member_doc(
+        &self,
+        table: &'static str,
+        doc: &StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        in_tx!(self, tx, {
+            let drawn = self
+                .b
+                .fetch_tx(
+                    &mut tx,
+                    &query(
+                        "SELECT version FROM evaluation_reports WHERE tender_id = $1",
+                        vec![Param::Id(doc.tender_id.0)],
+                        &[Ty::Int],
+                    ),
+                )
+                .await?;
+            if !drawn.is_empty() {
+                return Err(StoreError::Conflict("report_drawn_up"));
+            }
             self.b
                 .execute(
                     &mut tx,
                     &stmt(
-                        "INSERT INTO score_sheets (tender_id, user_id, bid_id, submitted_at, doc) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tender_id, user_id, bid_id) \
-                         DO UPDATE SET submitted_at = excluded.submitted_at, doc = excluded.doc",
+                        &format!(
+                            "INSERT INTO {table} (tender_id, user_id, bid_id, submitted_at, doc) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tender_id, user_id, bid_id) \
+                             DO UPDATE SET submitted_at = excluded.submitted_at, doc = excluded.doc"
+                        ),
                         vec![
-                            Param::Id(sheet.tender_id.0),
-                            Param::Id(sheet.user_id.0),
-                            Param::Id(sheet.bid_id.0),
-                            Param::Time(sheet.submitted_at),
-                            Param::Text(sheet.doc.clone()),
+                            Param::Id(doc.tender_id.0),
+                            Param::Id(doc.user_id.0),
+                            Param::Id(doc.bid_id.0),
+                            Param::Time(doc.submitted_at),
+                            Param::Text(doc.doc.clone()),
                         ],
                     ),
                 )
@@ -322,16 +374,20 @@ impl<B: Backend> SqlStore<B> {
                 .map_err(on_fk("unknown_tender"))?;
             self.append(&mut tx, audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
-    pub(super) async fn list_sheets_impl(&self, tender: TenderId) -> Result<Vec<StoredSheet>> {
+    async fn list_member_docs(
+        &self,
+        table: &'static str,
+        tender: TenderId,
+    ) -> Result<Vec<StoredSheet>> {
         self.b
             .fetch(&query(
-                "SELECT tender_id, user_id, bid_id, submitted_at, doc FROM score_sheets \
-                 WHERE tender_id = $1 ORDER BY user_id, bid_id",
+                &format!(
+                    "SELECT tender_id, user_id, bid_id, submitted_at, doc FROM {table} \
+                     WHERE tender_id = $1 ORDER BY user_id, bid_id"
+                ),
                 vec![Param::Id(tender.0)],
                 &[Ty::Id, Ty::Id, Ty::Id, Ty::Time, Ty::Text],
             ))
@@ -347,5 +403,328 @@ impl<B: Backend> SqlStore<B> {
                 })
             })
             .collect()
+    }
+
+    pub(super) async fn user_of_expert_impl(&self, expert_id: &str) -> Result<Option<UserId>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT user_id FROM expert_accounts WHERE expert_id = $1",
+                vec![Param::Text(expert_id.to_string())],
+                &[Ty::Id],
+            ))
+            .await?;
+        rows.first().map(|r| Ok(UserId(r.id(0)?))).transpose()
+    }
+
+    pub(super) async fn set_representatives_impl(
+        &self,
+        tender: TenderId,
+        reps: &[Representative],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        in_tx!(self, tx, {
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "DELETE FROM evaluation_representatives WHERE tender_id = $1",
+                        vec![Param::Id(tender.0)],
+                    ),
+                )
+                .await?;
+            for r in reps {
+                self.b
+                    .execute(
+                        &mut tx,
+                        &stmt(
+                            "INSERT INTO evaluation_representatives (tender_id, user_id, seat, \
+                             appointed_at) VALUES ($1, $2, $3, $4)",
+                            vec![
+                                Param::Id(tender.0),
+                                Param::Id(r.user_id.0),
+                                Param::Int(i64::from(r.seat)),
+                                Param::Time(r.appointed_at),
+                            ],
+                        ),
+                    )
+                    .await
+                    .map_err(on_fk("unknown_user"))?;
+            }
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        })
+    }
+
+    pub(super) async fn list_representatives_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Vec<Representative>> {
+        self.b
+            .fetch(&query(
+                "SELECT tender_id, user_id, seat, appointed_at FROM evaluation_representatives \
+                 WHERE tender_id = $1 ORDER BY seat",
+                vec![Param::Id(tender.0)],
+                &[Ty::Id, Ty::Id, Ty::Int, Ty::Time],
+            ))
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Representative {
+                    tender_id: TenderId(r.id(0)?),
+                    user_id: UserId(r.id(1)?),
+                    seat: u32::try_from(r.int(2)?)
+                        .map_err(|_| StoreError::corrupt("a seat out of range"))?,
+                    appointed_at: r.time(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_time_tx(&self, tx: &mut B::Tx, t: &EvaluationTime) -> Result<()> {
+        self.b
+            .execute(
+                tx,
+                &stmt(
+                    "INSERT INTO evaluation_time (tender_id, due_at, set_at, extended) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (tender_id) DO UPDATE SET \
+                     due_at = excluded.due_at, set_at = excluded.set_at, extended = excluded.extended",
+                    vec![
+                        Param::Id(t.tender_id.0),
+                        Param::Time(t.due_at),
+                        Param::Time(t.set_at),
+                        Param::Int(i64::from(t.extended)),
+                    ],
+                ),
+            )
+            .await
+            .map_err(on_fk("unknown_tender"))?;
+        Ok(())
+    }
+
+    pub(super) async fn set_evaluation_time_impl(
+        &self,
+        time: &EvaluationTime,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        in_tx!(self, tx, {
+            self.put_time_tx(&mut tx, time).await?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        })
+    }
+
+    pub(super) async fn get_evaluation_time_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Option<EvaluationTime>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT tender_id, due_at, set_at, extended FROM evaluation_time \
+                 WHERE tender_id = $1",
+                vec![Param::Id(tender.0)],
+                &[Ty::Id, Ty::Time, Ty::Time, Ty::Int],
+            ))
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(EvaluationTime {
+                    tender_id: TenderId(r.id(0)?),
+                    due_at: r.time(1)?,
+                    set_at: r.time(2)?,
+                    extended: u32::try_from(r.int(3)?)
+                        .map_err(|_| StoreError::corrupt("an extension count out of range"))?,
+                })
+            })
+            .transpose()
+    }
+
+    pub(super) async fn add_time_request_impl(
+        &self,
+        request: &TimeRequest,
+        extend: Option<&EvaluationTime>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        in_tx!(self, tx, {
+            let dup = self
+                .b
+                .fetch_tx(
+                    &mut tx,
+                    &query(
+                        "SELECT at FROM evaluation_time_requests WHERE tender_id = $1 AND user_id = $2",
+                        vec![Param::Id(request.tender_id.0), Param::Id(request.user_id.0)],
+                        &[Ty::Time],
+                    ),
+                )
+                .await?;
+            if !dup.is_empty() {
+                return Err(StoreError::Conflict("time_request"));
+            }
+            self.b
+                .execute(
+                    &mut tx,
+                    &stmt(
+                        "INSERT INTO evaluation_time_requests (tender_id, user_id, at, reason) \
+                         VALUES ($1, $2, $3, $4)",
+                        vec![
+                            Param::Id(request.tender_id.0),
+                            Param::Id(request.user_id.0),
+                            Param::Time(request.at),
+                            Param::Text(request.reason.clone()),
+                        ],
+                    ),
+                )
+                .await
+                .map_err(on_fk("unknown_tender"))?;
+            if let Some(t) = extend {
+                self.put_time_tx(&mut tx, t).await?;
+            }
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        })
+    }
+
+    pub(super) async fn list_time_requests_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Vec<TimeRequest>> {
+        self.b
+            .fetch(&query(
+                "SELECT tender_id, user_id, at, reason FROM evaluation_time_requests \
+                 WHERE tender_id = $1 ORDER BY at, user_id",
+                vec![Param::Id(tender.0)],
+                &[Ty::Id, Ty::Id, Ty::Time, Ty::Text],
+            ))
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(TimeRequest {
+                    tender_id: TenderId(r.id(0)?),
+                    user_id: UserId(r.id(1)?),
+                    at: r.time(2)?,
+                    reason: r.text(3)?.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn save_report_impl(&self, w: ReportWrite<'_>) -> Result<Option<Appended>> {
+        let d = w.report;
+        in_tx!(self, tx, {
+            // The audit lock also serialises the log head.
+            self.b.lock_audit(&mut tx).await?;
+            let appended = match &w.log {
+                Some(a) => Some(self.append_log_tx(&mut tx, a).await?),
+                None => None,
+            };
+            let (log_index, checkpoint) = match &appended {
+                Some(a) => (Some(to_i64(a.index)?), Some(a.checkpoint.clone())),
+                None => (d.log_index.map(to_i64).transpose()?, d.checkpoint.clone()),
+            };
+            let params = vec![
+                Param::Id(d.tender_id.0),
+                Param::Int(d.version),
+                Param::Time(d.drawn_up_at),
+                Param::Text(d.body.clone()),
+                Param::Text(d.signatures.clone()),
+                Param::OptText(d.logged.clone()),
+                Param::OptInt(log_index),
+                Param::OptText(checkpoint),
+            ];
+            match w.expected_version {
+                None => {
+                    let exists = self
+                        .b
+                        .fetch_tx(
+                            &mut tx,
+                            &query(
+                                "SELECT version FROM evaluation_reports WHERE tender_id = $1",
+                                vec![Param::Id(d.tender_id.0)],
+                                &[Ty::Int],
+                            ),
+                        )
+                        .await?;
+                    if !exists.is_empty() {
+                        return Err(StoreError::Conflict("report"));
+                    }
+                    self.b
+                        .execute(
+                            &mut tx,
+                            &stmt(
+                                "INSERT INTO evaluation_reports (tender_id, version, drawn_up_at, \
+                                 body, signatures, logged, log_index, checkpoint) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                                params,
+                            ),
+                        )
+                        .await
+                        .map_err(on_fk("unknown_tender"))?;
+                }
+                Some(expected) => {
+                    let mut params = params;
+                    params.push(Param::Int(expected));
+                    let n = self
+                        .b
+                        .execute(
+                            &mut tx,
+                            &stmt(
+                                "UPDATE evaluation_reports SET version = $2, drawn_up_at = $3, \
+                                 body = $4, signatures = $5, logged = $6, log_index = $7, \
+                                 checkpoint = $8 WHERE tender_id = $1 AND version = $9",
+                                params,
+                            ),
+                        )
+                        .await?;
+                    if n == 0 {
+                        return Err(self
+                            .stale(
+                                &mut tx,
+                                "SELECT version FROM evaluation_reports WHERE tender_id = $1",
+                                d.tender_id.0,
+                                expected,
+                            )
+                            .await);
+                    }
+                }
+            }
+            self.append(&mut tx, w.audit).await?;
+            Ok(appended)
+        })
+    }
+
+    pub(super) async fn get_report_impl(&self, tender: TenderId) -> Result<Option<StoredReport>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT tender_id, version, drawn_up_at, body, signatures, logged, log_index, \
+                 checkpoint FROM evaluation_reports WHERE tender_id = $1",
+                vec![Param::Id(tender.0)],
+                &[
+                    Ty::Id,
+                    Ty::Int,
+                    Ty::Time,
+                    Ty::Text,
+                    Ty::Text,
+                    Ty::Text,
+                    Ty::Int,
+                    Ty::Text,
+                ],
+            ))
+            .await?;
+        rows.first()
+            .map(|r| {
+                Ok(StoredReport {
+                    tender_id: TenderId(r.id(0)?),
+                    version: r.int(1)?,
+                    drawn_up_at: r.time(2)?,
+                    body: r.text(3)?.to_string(),
+                    signatures: r.text(4)?.to_string(),
+                    logged: r.opt_text(5)?.map(str::to_string),
+                    log_index: r.opt_int(6)?.map(to_u64).transpose()?,
+                    checkpoint: r.opt_text(7)?.map(str::to_string),
+                })
+            })
+            .transpose()
     }
 }

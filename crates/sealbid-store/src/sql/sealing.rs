@@ -30,11 +30,11 @@ fn hash_from_hex(s: &str) -> Result<Hash> {
     Ok(h)
 }
 
-fn to_i64(v: u64) -> Result<i64> {
+pub(super) fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StoreError::corrupt(format!("{v} does not fit a column")))
 }
 
-fn to_u64(v: i64) -> Result<u64> {
+pub(super) fn to_u64(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|_| StoreError::corrupt(format!("negative stored index {v}")))
 }
 
@@ -164,7 +164,7 @@ impl<B: Backend> SqlStore<B> {
 
     /// Appends the entry, its complete subtree hashes, and signs the new checkpoint. The caller
     /// holds the audit lock (which serialises log appends too).
-    async fn append_log_tx(
+    pub(super) async fn append_log_tx(
         &self,
         tx: &mut B::Tx,
         a: &crate::sealing::LogAppend<'_>,

@@ -1,0 +1,334 @@
+//! The evaluation session after the draw, through the real server on SQLite and PostgreSQL: the
+//! tenderee appoints its representative, every member declares, checks each bid's qualification
+//! and scores it; the chair follows the progress live (server-sent events); more than a third of
+//! the members asking for more time extends it; the report is drawn up, signed by every member
+//! with their own Ed25519 key, countersigned by the platform and appended to the log. Misuse is
+//! refused with a stable code and leaves the session as it was.
+use base64::Engine as _;
+use chrono::Duration;
+use sealbid_seal::keys::SigningKey;
+use sealbid_seal::report::SignedReport;
+use sealbid_seal::signed::Signed;
+use serde_json::{json, Value};
+
+use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
+
+/// Reads the next server-sent event of `event` type from a streaming response (waiting at most a
+/// minute, so a broken stream fails the test instead of hanging it).
+async fn next_event(resp: &mut reqwest::Response, buf: &mut String, event: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut kind = "message";
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    kind = v.trim();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if kind == event {
+                return serde_json::from_str(&data).unwrap();
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("no event within a minute")
+            .unwrap()
+            .expect("the stream ended");
+        buf.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+/// Reads events until one satisfies `done`.
+async fn event_until(
+    resp: &mut reqwest::Response,
+    buf: &mut String,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    loop {
+        let v = next_event(resp, buf, "progress").await;
+        if done(&v) {
+            return v;
+        }
+    }
+}
+
+e2e_test! {
+    async fn the_committee_reviews_scores_and_signs_the_report(app: TestApp) {
+        let hall = "370200";
+        let owner_org = app.create_org("Session Bureau", "tenderee", hall).await;
+        let owner = app.create_user("sess.owner", &["tenderee"], Some(&owner_org), hall).await;
+        let rep = app.create_user("sess.rep", &["tenderee"], Some(&owner_org), hall).await;
+        let rep_id = user_id(&app, &rep).await;
+        let officer = app.create_user("sess.officer", &["centre_officer"], None, hall).await;
+        let supervisor = app.create_user("sess.supervisor", &["supervisor"], None, hall).await;
+        let opener = app.create_user("sess.opener", &["committee_member"], None, hall).await;
+        let opener_id = user_id(&app, &opener).await;
+        let opener_key = crate::support::member_identity();
+        let tender = app.create_tender(&owner, "SESS-2026-001", 21).await;
+        member_committee(&app, &owner, &tender, (&opener, &opener_id), Some(&opener_key)).await;
+        app.post(&format!("/tenders/{tender}/submit"), Some(&owner), json!({})).await.expect(200);
+        app.post(&format!("/tenders/{tender}/approve"), Some(&officer), json!({})).await.expect(200);
+        // Four bids; the fourth is above the ceiling price (1,100,000).
+        let mut bidders = Vec::new();
+        let mut codes = Vec::new();
+        for (i, price) in ["951000.00", "962000.00", "940000.00", "1150000.00"].iter().enumerate() {
+            let org = app.create_org(&format!("Session Builder {i}"), "bidder", hall).await;
+            let token = app.create_user(&format!("sess.bidder{i}"), &["bidder"], Some(&org), hall).await;
+            let o = app.get(&format!("/orgs/{org}"), Some(&token)).await.expect(200);
+            codes.push(o.body["credit_code"].as_str().unwrap().to_string());
+            let b = FixtureBidder { token, org, key: SigningKey::generate(&mut rand::rngs::OsRng) };
+            let (reference, _) = bid(&app, &b, &tender, price).await;
+            crate::screening::pay(&app, &format!("SESS-{i}"), &reference, &format!("6223{i:012}")).await;
+            bidders.push(b);
+        }
+        let mut csv = String::from("id,name,specialties,region,available\n");
+        for i in 1..=6 {
+            csv.push_str(&format!("S{i:02},评委{i},A01 building works,370200,yes\n"));
+        }
+        csv.push_str("S07,造价评委7,B02 cost engineering,370200,yes\n");
+        app.client
+            .post(app.api("/experts/import"))
+            .bearer_auth(&officer)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        app.clock.advance(Duration::days(22));
+        sealbid_server::scheduler::tick(&app.state).await.unwrap();
+        open_as_member(&app, &opener, &tender, 1, &opener_key).await;
+
+        let path = |p: &str| format!("/tenders/{tender}/evaluation/{p}");
+        // Representatives before the draw: nothing to appoint to.
+        let r = app.put(&path("representatives"), Some(&owner), json!({"user_ids": [rep_id]})).await.expect(409);
+        assert_eq!(r.code(), "not_drawn");
+        let d = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer),
+            json!({"committee_size": 5, "tenderee_representatives": 1,
+                   "quotas": [{"specialty": "A01", "count": 3}, {"specialty": "B02", "count": 1}]})).await.expect(201);
+        let experts: Vec<String> = d.body["public"]["members"].as_array().unwrap().iter()
+            .map(|m| m["expert_id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(experts.len(), 4);
+
+        // The representative: the tenderee's own active staff, as many as the draw reserved.
+        let r = app.put(&path("representatives"), Some(&owner), json!({"user_ids": []})).await.expect(422);
+        assert_eq!(r.code(), "representatives_count");
+        let bidder_user = user_id(&app, &bidders[0].token).await;
+        let r = app.put(&path("representatives"), Some(&owner), json!({"user_ids": [bidder_user]})).await.expect(422);
+        assert_eq!(r.code(), "not_tenderee_staff");
+        app.put(&path("representatives"), Some(&officer), json!({"user_ids": [rep_id]})).await.expect(403);
+        let seats = app.put(&path("representatives"), Some(&owner), json!({"user_ids": [rep_id]})).await.expect(200);
+        assert_eq!(seats.body.as_array().unwrap().len(), 5);
+        assert_eq!(seats.body[4]["member"], "rep-4");
+
+        // The drawn experts sign in with evaluator accounts.
+        let mut members = Vec::new();
+        for (i, e) in experts.iter().enumerate() {
+            let acc = app.create_user(&format!("sess.expert{i}"), &["evaluator"], None, hall).await;
+            let uid = user_id(&app, &acc).await;
+            app.put(&format!("/experts/{e}/account"), Some(&officer), json!({"user_id": uid})).await.expect(204);
+            members.push(acc);
+        }
+        members.push(rep.clone());
+        let outsider = app.create_user("sess.outsider", &["evaluator"], None, hall).await;
+
+        // Who may follow the session: members, the centre, supervisors; nobody else.
+        for token in [&officer, &supervisor, &members[0], &rep] {
+            app.get(&path("progress"), Some(token)).await.expect(200);
+        }
+        for token in [&outsider, &bidders[0].token, &owner] {
+            let r = app.get(&path("progress"), Some(token)).await.expect(403);
+            assert!(!r.text.contains("S0"), "{}", r.text);
+        }
+        // The chair's live view (the centre officer's here): one event at once.
+        let mut stream = app.client.get(app.api(&path("progress/stream"))).bearer_auth(&officer)
+            .header("accept", "text/event-stream").send().await.unwrap();
+        assert_eq!(stream.status(), 200);
+        assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        let mut buf = String::new();
+        let first = next_event(&mut stream, &mut buf, "progress").await;
+        assert_eq!(first["bids"], 4);
+        assert_eq!(first["criteria"], 1);
+        assert_eq!(first["members"].as_array().unwrap().len(), 5);
+        assert!(first["members"].as_array().unwrap().iter().all(|m| m["seated"] == true && m["declared"] == false));
+
+        // The session's time.
+        let now = app.clock_now();
+        let r = app.put(&path("time"), Some(&owner), json!({"due_at": (now - Duration::hours(1)).to_rfc3339()})).await.expect(422);
+        assert_eq!(r.code(), "due_in_past");
+        app.put(&path("time"), Some(&bidders[0].token), json!({"due_at": (now + Duration::days(2)).to_rfc3339()})).await.expect(403);
+        app.put(&path("time"), Some(&owner), json!({"due_at": (now + Duration::days(2)).to_rfc3339()})).await.expect(204);
+
+        // Nothing before the declaration.
+        let bids: Vec<String> = {
+            let tid: sealbid_domain::TenderId = tender.parse().unwrap();
+            let mut b = app.state.store.list_bids(tid).await.unwrap();
+            b.sort_by_key(|b| b.log_index);
+            b.into_iter().map(|b| b.id.to_string()).collect()
+        };
+        let pass = json!({"items": [{"criterion": 0, "pass": true}]});
+        app.put(&path(&format!("qualification/{}", bids[0])), Some(&rep), pass.clone()).await.expect(403);
+        for m in &members {
+            app.post(&path("declaration"), Some(m), json!({"no_conflict": true})).await.expect(204);
+        }
+        let declared = event_until(&mut stream, &mut buf, |v| v["members"].as_array().unwrap().iter().all(|m| m["declared"] == true)).await;
+        assert_eq!(declared["report"], "none");
+
+        // Bad checklists are refused and store nothing.
+        for bad in [json!({"items": []}),
+                    json!({"items": [{"criterion": 0, "pass": false}]}),
+                    json!({"items": [{"criterion": 0, "pass": true}, {"criterion": 0, "pass": true}]}),
+                    json!({"items": [{"criterion": 3, "pass": true}]})] {
+            let r = app.put(&path(&format!("qualification/{}", bids[0])), Some(&members[0]), bad).await.expect(422);
+            assert_eq!(r.code(), "invalid_checklist");
+        }
+        app.put(&path(&format!("qualification/{}", bids[0])), Some(&outsider), pass.clone()).await.expect(403);
+        assert_eq!(app.get(&path("qualification"), Some(&members[0])).await.expect(200).body, json!([]));
+        // The report needs everyone's work.
+        let r = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(409);
+        assert_eq!(r.code(), "evaluation_incomplete");
+        let r = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(409);
+        assert!(r.text.contains("has checked 0 of 4"), "{}", r.text);
+
+        // Qualification: three of five fail the third bid on the licence; one fails the first.
+        for (i, m) in members.iter().enumerate() {
+            for (j, b) in bids.iter().enumerate() {
+                let item = if (j == 2 && i < 3) || (j == 0 && i == 4) {
+                    json!({"criterion": 0, "pass": false, "reason": "licence expired in 2025"})
+                } else {
+                    json!({"criterion": 0, "pass": true})
+                };
+                app.put(&path(&format!("qualification/{b}")), Some(m), json!({"items": [item]})).await.expect(204);
+            }
+        }
+        let mine = app.get(&path("qualification"), Some(&members[4])).await.expect(200);
+        assert_eq!(mine.body.as_array().unwrap().len(), 4);
+
+        // Scoring.
+        app.put(&path("scheme"), Some(&owner), json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"},
+            "criteria": [{"id": "T1", "part": "technical", "label": "施工方案", "max": "60"},
+                         {"id": "P", "part": "price", "label": "报价", "max": "40"}]})).await.expect(204);
+        let sheet = |b: &str| path(&format!("sheets/{b}"));
+        app.put(&sheet(&bids[0]), Some(&members[0]), json!({"scores": {"T1": "50"}})).await.expect(204);
+        let scored = event_until(&mut stream, &mut buf, |v| v["members"][0]["sheets"] == 1).await;
+        assert!(!serde_json::to_string(&scored).unwrap().contains("\"50\""), "progress never shows a score");
+
+        // More time: more than a third of five is two; the second request extends by a day.
+        let r = app.post(&path("more-time"), Some(&members[1]), json!({"reason": " "})).await.expect(422);
+        assert_eq!(r.code(), "reason_required");
+        app.post(&path("more-time"), Some(&outsider), json!({"reason": "x"})).await.expect(403);
+        let r = app.post(&path("more-time"), Some(&members[1]), json!({"reason": "the technical proposals are long"})).await.expect(200);
+        assert_eq!(r.body["extended"], false);
+        let r = app.post(&path("more-time"), Some(&members[1]), json!({"reason": "again"})).await.expect(409);
+        assert_eq!(r.code(), "already_asked");
+        let r = app.post(&path("more-time"), Some(&rep), json!({"reason": "site visit reports to read"})).await.expect(200);
+        assert_eq!(r.body["extended"], true);
+        let due = chrono::DateTime::parse_from_rfc3339(r.body["due_at"].as_str().unwrap()).unwrap();
+        assert_eq!(due, now + Duration::days(3));
+        // After the time, nothing more is accepted until it is set again.
+        app.clock.advance(Duration::days(3) + Duration::minutes(1));
+        let r = app.put(&sheet(&bids[1]), Some(&members[0]), json!({"scores": {"T1": "45"}})).await.expect(409);
+        assert_eq!(r.code(), "evaluation_time_over");
+        let later = app.clock_now() + Duration::days(1);
+        app.put(&path("time"), Some(&officer), json!({"due_at": later.to_rfc3339()})).await.expect(204);
+
+        for (i, m) in members.iter().enumerate() {
+            for (j, b) in bids.iter().enumerate() {
+                app.put(&sheet(b), Some(m), json!({"scores": {"T1": format!("{}", 40 + i + 2 * j)}})).await.expect(204);
+            }
+        }
+        let ready = event_until(&mut stream, &mut buf, |v| v["ready_for_report"] == true).await;
+        assert!(ready["members"].as_array().unwrap().iter().all(|m| m["sheets"] == 4 && m["checklists"] == 4));
+
+        // The report.
+        let r = app.post(&path("report"), Some(&members[0]), json!({"cost_floor": "-1"})).await.expect(422);
+        assert_eq!(r.code(), "invalid_cost_floor");
+        app.post(&path("report"), Some(&outsider), json!({})).await.expect(403);
+        let report = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(201);
+        let outcome = &report.body["report"]["outcome"];
+        let ranked: Vec<&str> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap()).collect();
+        assert_eq!(ranked.len(), 2, "{}", report.text);
+        assert!(ranked.contains(&bids[0].as_str()) && ranked.contains(&bids[1].as_str()));
+        let rejected: Vec<(&str, &str)> = outcome["rejected"].as_array().unwrap().iter()
+            .map(|r| (r["bid"].as_str().unwrap(), r["rejection"]["ground"].as_str().unwrap())).collect();
+        assert!(rejected.contains(&(bids[2].as_str(), "failed_qualification")), "{}", report.text);
+        assert!(rejected.contains(&(bids[3].as_str(), "above_ceiling")), "{}", report.text);
+        // The first bid failed one member's checklist only: it stands.
+        let q = &report.body["report"]["qualification"]["bids"];
+        assert!(q.as_array().unwrap().iter().any(|b| b["bid"] == bids[0].as_str() && b["conclusion"]["result"] == "pass"));
+        assert_eq!(report.body["report"]["members"][4]["representative"], true);
+        assert_eq!(report.body["report"]["sheets"].as_array().unwrap().len(), 20);
+        // Drawn up again (nobody has signed): a new version.
+        let report = app.post(&path("report"), Some(&members[1]), json!({})).await.expect(201);
+        assert_eq!(report.body["version"], 2);
+
+        // Who reads the report.
+        app.get(&path("report"), Some(&owner)).await.expect(200);
+        app.get(&path("report"), Some(&supervisor)).await.expect(200);
+        for token in [&outsider, &bidders[0].token] {
+            let r = app.get(&path("report"), Some(token)).await.expect(403);
+            assert!(!r.text.contains("outcome"), "{}", r.text);
+        }
+
+        // Signing: each member with their own key over the signing bytes.
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(report.body["signing_bytes_b64"].as_str().unwrap()).unwrap();
+        assert!(bytes.starts_with(b"sealbid.org/evaluation-report/v1\n"));
+        let keys: Vec<SigningKey> = (0..5).map(|_| SigningKey::generate(&mut rand::rngs::OsRng)).collect();
+        let sign = |i: usize, msg: &[u8], version: i64| json!({
+            "key": keys[i].verifying_key().to_string(),
+            "signature": keys[i].sign(msg).to_string(),
+            "version": version,
+        });
+        let r = app.post(&path("report/signatures"), Some(&members[0]), sign(0, b"something else", 2)).await.expect(422);
+        assert_eq!(r.code(), "bad_signature");
+        let r = app.post(&path("report/signatures"), Some(&members[0]), sign(0, &bytes, 1)).await.expect(409);
+        assert_eq!(r.code(), "version_conflict");
+        app.post(&path("report/signatures"), Some(&outsider), sign(0, &bytes, 2)).await.expect(403);
+        let r = app.post(&path("report/signatures"), Some(&members[0]), sign(0, &bytes, 2)).await.expect(200);
+        assert_eq!(r.body["signatures"].as_array().unwrap().len(), 1);
+        assert!(r.body["logged"].is_null());
+        // After signing, nothing changes: not a score, not a checklist, not the report.
+        let r = app.put(&sheet(&bids[0]), Some(&members[0]), json!({"scores": {"T1": "59"}})).await.expect(409);
+        assert_eq!(r.code(), "report_drawn_up");
+        let r = app.put(&path(&format!("qualification/{}", bids[2])), Some(&members[0]), pass.clone()).await.expect(409);
+        assert_eq!(r.code(), "report_drawn_up");
+        let r = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(409);
+        assert_eq!(r.code(), "report_signed");
+        let r = app.post(&path("report/signatures"), Some(&members[0]), sign(0, &bytes, 3)).await.expect(409);
+        assert_eq!(r.code(), "already_signed");
+        let r = app.post(&path("more-time"), Some(&members[2]), json!({"reason": "late"})).await.expect(409);
+        assert_eq!(r.code(), "report_drawn_up");
+        let mut last = Value::Null;
+        for (i, (member, version)) in members.iter().zip(2..).enumerate().skip(1) {
+            last = app.post(&path("report/signatures"), Some(member), sign(i, &bytes, version)).await.expect(200).body;
+        }
+
+        // The last signature: countersigned by the platform and logged.
+        let logged = &last["logged"];
+        assert!(logged["log_index"].is_u64(), "{last}");
+        let doc: Signed<SignedReport> = serde_json::from_value(logged["document"].clone()).unwrap();
+        doc.verify().unwrap();
+        doc.body.verify().unwrap();
+        assert_eq!(doc.key, app.state.sealing.signing.verifying_key());
+        assert_eq!(doc.body.signatures.len(), 5);
+        let index = logged["log_index"].as_u64().unwrap();
+        let entry = app.state.store.log_entry(index).await.unwrap().unwrap();
+        let body = sealbid_seal::entry::LogEntryBody::from_leaf(entry.entry.as_bytes()).unwrap();
+        assert_eq!(body.kind(), "evaluation_report");
+        let done = event_until(&mut stream, &mut buf, |v| v["report"] == "logged").await;
+        assert!(done["members"].as_array().unwrap().iter().all(|m| m["signed"] == true));
+        // The stream ends once the report is logged.
+        let rest = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            while let Some(c) = stream.chunk().await.unwrap() {
+                buf.push_str(std::str::from_utf8(&c).unwrap());
+            }
+        }).await;
+        assert!(rest.is_ok(), "the stream did not end");
+    }
+}
