@@ -84,6 +84,9 @@ pub enum SealCommand {
     /// checkpoint and the published nonce) and the expert pool it was drawn from — and check that
     /// it gives the same committee.
     VerifyDraw(VerifyDrawArgs),
+    /// Sign a tender's evaluation report as a member of its committee: fetches the report, shows
+    /// its conclusion, signs its signing bytes with your Ed25519 key and sends the signature.
+    SignReport(SignReportArgs),
     /// A simulated bank for development and demos.
     DevBank {
         #[command(subcommand)]
@@ -311,6 +314,22 @@ pub struct VerifyDrawArgs {
 }
 
 #[derive(clap::Args)]
+pub struct SignReportArgs {
+    /// The tender's id.
+    #[arg(value_name = "TENDER")]
+    tender: String,
+    #[command(flatten)]
+    conn: Connection,
+    /// Your signing key file (`sealbid keygen --signing`).
+    #[arg(long, value_name = "FILE")]
+    signing_key: PathBuf,
+    /// The digest (hex SHA-256 of the signing bytes) you read on the report page: the report is
+    /// signed only if it is the one fetched, so nothing can be swapped under you.
+    #[arg(long, value_name = "HEX")]
+    digest: Option<String>,
+}
+
+#[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("bank_secret").required(true).args(["secret", "keys_dir"])))]
 pub struct DevBankPayArgs {
     /// The Sealbid server.
@@ -361,6 +380,7 @@ pub fn run(command: SealCommand) -> anyhow::Result<ExitCode> {
         } => committee_reveal(a),
         SealCommand::VerifyOpening(a) => verify_opening_cmd(a),
         SealCommand::VerifyDraw(a) => verify_draw_cmd(a),
+        SealCommand::SignReport(a) => sign_report_cmd(a),
         SealCommand::DevBank {
             command: DevBankCommand::Pay(a),
         } => dev_bank_pay(a),
@@ -2200,6 +2220,70 @@ fn print_report(r: &SignedOpeningRecord, report: &OpeningReport) {
             println!("    {m}");
         }
     }
+}
+
+fn sign_report_cmd(args: SignReportArgs) -> anyhow::Result<ExitCode> {
+    use sealbid_seal::report::EvaluationReport;
+    let tender = canonical_tender(&args.tender)?;
+    let key = read_signing_key(&args.signing_key)?;
+    let api = Api::new(&args.conn.server, Some(&args.conn.token))?;
+    let rt = runtime()?;
+    let path = format!("/tenders/{tender}/evaluation/report");
+    let view: serde_json::Value =
+        rt.block_on(api.json(api.request(Method::GET, &path), "fetching the report"))?;
+    let report: EvaluationReport = serde_json::from_value(view["report"].clone())
+        .context("the server's report does not parse")?;
+    let bytes = report.signing_bytes()?;
+    // What the server says it wants signed must be exactly the report it shows.
+    let announced = base64::engine::general_purpose::STANDARD
+        .decode(view["signing_bytes_b64"].as_str().unwrap_or_default())
+        .context("the server's signing bytes are not base64")?;
+    if announced != bytes {
+        bail!("the server's signing bytes are not those of the report it shows: not signing");
+    }
+    let digest = hex::encode(ring::digest::digest(&ring::digest::SHA256, &bytes));
+    if let Some(expected) = &args.digest {
+        if !expected.trim().eq_ignore_ascii_case(&digest) {
+            bail!(
+                "the report's digest is {digest}, not the {} you read: it changed; read it again",
+                expected.trim()
+            );
+        }
+    }
+    let version = view["version"]
+        .as_i64()
+        .ok_or_else(|| anyhow!("the server's report has no version"))?;
+    let candidates = report.outcome["candidates"]
+        .as_array()
+        .map(|c| c.len())
+        .unwrap_or(0);
+    eprintln!(
+        "signing the evaluation report of {} (version {version}, digest {digest}): {} member(s), \
+         {candidates} candidate(s)",
+        report.tender_code,
+        report.members.len()
+    );
+    let body = serde_json::json!({
+        "key": key.verifying_key().to_string(),
+        "signature": key.sign(&bytes).to_string(),
+        "version": version,
+    });
+    let after: serde_json::Value = rt.block_on(
+        api.json(
+            api.request(Method::POST, &format!("{path}/signatures"))
+                .json(&body),
+            "sending the signature",
+        ),
+    )?;
+    let signed = after["signatures"].as_array().map_or(0, Vec::len);
+    println!(
+        "signed: {signed} of {} member(s) have signed",
+        report.members.len()
+    );
+    if let Some(index) = after["logged"]["log_index"].as_u64() {
+        println!("every member has signed: the report is logged at index {index}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify_draw_cmd(args: VerifyDrawArgs) -> anyhow::Result<ExitCode> {

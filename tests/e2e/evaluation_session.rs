@@ -305,9 +305,34 @@ e2e_test! {
         let r = app.post(&path("more-time"), Some(&members[2]), json!({"reason": "late"})).await.expect(409);
         assert_eq!(r.code(), "report_drawn_up");
         let mut last = Value::Null;
-        for (i, (member, version)) in members.iter().zip(2..).enumerate().skip(1) {
+        for (i, (member, version)) in members.iter().zip(2..).enumerate().skip(1).take(3) {
             last = app.post(&path("report/signatures"), Some(member), sign(i, &bytes, version)).await.expect(200).body;
         }
+        assert!(last["logged"].is_null());
+        // The last member signs with the CLI: a digest other than the one read is refused.
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("signing.key");
+        let cli = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sealbid"))
+                .args(args)
+                .env("SEALBID_TOKEN", &members[4])
+                .output()
+                .unwrap()
+        };
+        let out = cli(&["keygen", "--signing", "--out", key_file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let digest = report.body["digest"].as_str().unwrap();
+        let sign_args = |d: &str| vec!["sign-report".to_string(), tender.clone(), "--server".into(), app.base.clone(),
+            "--signing-key".into(), key_file.to_str().unwrap().to_string(), "--digest".into(), d.to_string()];
+        let wrong = sign_args(&"0".repeat(64));
+        let out = cli(&wrong.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("changed"), "{}", String::from_utf8_lossy(&out.stderr));
+        let right = sign_args(digest);
+        let out = cli(&right.iter().map(String::as_str).collect::<Vec<_>>());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("logged at index"), "{}", String::from_utf8_lossy(&out.stdout));
+        let last = app.get(&path("report"), Some(&owner)).await.expect(200).body;
 
         // The last signature: countersigned by the platform and logged.
         let logged = &last["logged"];
