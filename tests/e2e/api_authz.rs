@@ -615,6 +615,22 @@ e2e_test! {
             row(get.clone(), "/tenders/{O}/evaluation/report", None, [401, 404, 404, 403, 404, 404, 403, 403, 403]),
             row(post.clone(), "/tenders/{O}/evaluation/report/signatures", Some(report_signature.clone()),
                                                                                  [401, 403, 403, 403, 403, 403, 403, 403, 403]),
+            // After the evaluation: O has no signed report, so nothing is published (refused after
+            // authorization); objections are for the tender's bidders, refunds for the centre.
+            row(get.clone(), "/tenders/{O}/award", None, [409; 9]).code(409, "not_published"),
+            row(post.clone(), "/tenders/{O}/award/publication", Some(json!({})),
+                                                                                 [401, 409, 403, 403, 403, 409, 403, 403, 403])
+                .code(409, "report_not_signed"),
+            row(post.clone(), "/tenders/{O}/award/objections", Some(json!({"text": "objection"})),
+                                                                                 [401, 403, 403, 403, 403, 403, 403, 409, 403])
+                .code(409, "not_published"),
+            row(post.clone(), "/tenders/{O}/award/objections/1/answer", Some(json!({"text": "answer", "upheld": false})),
+                                                                                 [401, 409, 403, 403, 403, 409, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/award/notice", Some(json!({})), [401, 409, 403, 403, 403, 409, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/award/contract", Some(json!({"signed_at": "2026-01-01T00:00:00Z", "amount": "1.00", "reference": "C-1"})),
+                                                                                 [401, 409, 403, 403, 403, 409, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/award/refunds/{A}/done", None, [401, 409, 409, 403, 403, 403, 403, 403, 403]),
+            row(get.clone(), "/refunds", None, [401, 200, 200, 200, 200, 403, 403, 403, 403]),
             // Open data: public tenders for anyone; a draft does not exist.
             row(get.clone(), "/ocds/tenders/{O}/releases", None, ALL_200),
             row(get.clone(), "/ocds/tenders/{D}/record", None, [404; 9]),
@@ -727,6 +743,8 @@ e2e_test! {
                     .replace("/sheets/{EX}", "/sheets/{bid}")
                     .replace("{EX}", "{expert_id}")
                     .replace("{BID}", "{bid}")
+                    .replace("/objections/1/", "/objections/{number}/")
+                    .replace("/refunds/{id}/", "/refunds/{org}/")
                     .replace("{L}", "{id}")
                     .replace("{B}", "{id}");
                 let template = template.split('?').next().unwrap_or_default().to_string();

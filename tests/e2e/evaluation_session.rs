@@ -251,9 +251,9 @@ e2e_test! {
         app.post(&path("report"), Some(&outsider), json!({})).await.expect(403);
         let report = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(201);
         let outcome = &report.body["report"]["outcome"];
-        let ranked: Vec<&str> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap()).collect();
+        let ranked: Vec<String> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap().to_string()).collect();
         assert_eq!(ranked.len(), 2, "{}", report.text);
-        assert!(ranked.contains(&bids[0].as_str()) && ranked.contains(&bids[1].as_str()));
+        assert!(ranked.contains(&bids[0]) && ranked.contains(&bids[1]));
         let rejected: Vec<(&str, &str)> = outcome["rejected"].as_array().unwrap().iter()
             .map(|r| (r["bid"].as_str().unwrap(), r["rejection"]["ground"].as_str().unwrap())).collect();
         assert!(rejected.contains(&(bids[2].as_str(), "failed_qualification")), "{}", report.text);
@@ -355,5 +355,114 @@ e2e_test! {
             }
         }).await;
         assert!(rest.is_ok(), "the stream did not end");
+
+        // ----- after the evaluation: candidates, objections, award, contract, refunds -----
+        let award = |p: &str| format!("/tenders/{tender}/award{p}");
+        let state_of = |v: &Value| v["state"].as_str().unwrap().to_string();
+        assert_eq!(state_of(&app.get(&format!("/tenders/{tender}"), None).await.expect(200).body), "evaluating");
+        let r = app.get(&award(""), None).await.expect(409);
+        assert_eq!(r.code(), "not_published");
+        app.post(&award("/publication"), Some(&bidders[0].token), json!({})).await.expect(403);
+        app.post(&award("/publication"), Some(&officer), json!({})).await.expect(403);
+        let short = app.clock_now() + Duration::days(2);
+        let r = app.post(&award("/publication"), Some(&owner), json!({"end": short.to_rfc3339()})).await.expect(422);
+        assert_eq!(r.code(), "publication_too_short");
+        let published = app.post(&award("/publication"), Some(&owner), json!({})).await.expect(201);
+        let window_end: chrono::DateTime<chrono::Utc> =
+            published.body["publication"]["window"]["end"].as_str().unwrap().parse().unwrap();
+        assert_eq!(window_end, app.clock_now() + Duration::days(3));
+        let candidates: Vec<&str> = published.body["publication"]["candidates"].as_array().unwrap().iter()
+            .map(|c| c["bid"].as_str().unwrap()).collect();
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(candidates[0], ranked[0]);
+        let r = app.post(&award("/publication"), Some(&owner), json!({})).await.expect(409);
+        assert_eq!(r.code(), "already_published");
+        assert_eq!(state_of(&app.get(&format!("/tenders/{tender}"), None).await.expect(200).body), "candidates_published");
+        // Anyone reads the publication.
+        let public = app.get(&award(""), None).await.expect(200);
+        assert_eq!(public.body["publication"]["candidates"].as_array().unwrap().len(), 2);
+
+        // Objections: bidders of this tender, during the window.
+        app.post(&award("/objections"), Some(&outsider), json!({"text": "x"})).await.expect(403);
+        app.post(&award("/objections"), Some(&owner), json!({"text": "x"})).await.expect(403);
+        let r = app.post(&award("/objections"), Some(&bidders[2].token), json!({"text": " "})).await.expect(422);
+        assert_eq!(r.code(), "invalid_text");
+        let r = app.post(&award("/objections"), Some(&bidders[2].token),
+            json!({"text": "our licence was renewed in March 2026; the certificate is attached to our bid"})).await.expect(201);
+        assert_eq!(r.body["objections"][0]["number"], 1);
+        // The public sees that there is an objection, not its text.
+        let public = app.get(&award(""), None).await.expect(200);
+        assert!(!public.text.contains("renewed"), "{}", public.text);
+        assert_eq!(public.body["objections"][0]["answered"], false);
+        let r = app.post(&award("/notice"), Some(&owner), json!({})).await.expect(409);
+        assert_eq!(r.code(), "publication_running");
+        app.clock.advance(Duration::days(3) + Duration::minutes(1));
+        let r = app.post(&award("/objections"), Some(&bidders[3].token), json!({"text": "too late"})).await.expect(422);
+        assert_eq!(r.code(), "objection_window_closed");
+        assert!(r.message().contains(&sealbid_domain::tender::china_time(window_end)), "{}", r.text);
+        let r = app.post(&award("/notice"), Some(&owner), json!({})).await.expect(409);
+        assert_eq!(r.code(), "objection_pending");
+        app.post(&award("/objections/1/answer"), Some(&bidders[2].token), json!({"text": "x", "upheld": false})).await.expect(403);
+        let r = app.post(&award("/objections/9/answer"), Some(&owner), json!({"text": "x", "upheld": false})).await.expect(422);
+        assert_eq!(r.code(), "no_such_objection");
+        let r = app.post(&award("/objections/1/answer"), Some(&owner),
+            json!({"text": "the committee checked the certificate: it expired before the deadline", "upheld": false})).await.expect(200);
+        // Received on the publication's first day, answered after its 3 days: on the record as late.
+        assert_eq!(r.body["objections"][0]["answer"]["late"], true);
+        let r = app.post(&award("/objections/1/answer"), Some(&owner), json!({"text": "again", "upheld": false})).await.expect(409);
+        assert_eq!(r.code(), "already_answered");
+
+        // The award notice: a candidate only; the first by default.
+        let r = app.post(&award("/notice"), Some(&owner), json!({"bid": bids[2]})).await.expect(422);
+        assert_eq!(r.code(), "not_a_candidate");
+        let noticed = app.post(&award("/notice"), Some(&owner), json!({})).await.expect(200);
+        assert_eq!(noticed.body["notice"]["winner"]["bid"], ranked[0]);
+        let notice_at: chrono::DateTime<chrono::Utc> = noticed.body["notice"]["at"].as_str().unwrap().parse().unwrap();
+        let price = noticed.body["notice"]["winner"]["price"].as_str().unwrap().to_string();
+        assert_eq!(state_of(&app.get(&format!("/tenders/{tender}"), None).await.expect(200).body), "awarded");
+        let r = app.post(&award("/notice"), Some(&owner), json!({})).await.expect(409);
+        assert_eq!(r.code(), "already_awarded");
+
+        // The contract, then the refunds due 5 days after signing.
+        app.clock.advance(Duration::days(10));
+        let contract = |signed: chrono::DateTime<chrono::Utc>, amount: &str| json!({"signed_at": signed.to_rfc3339(), "amount": amount, "reference": "SESS-C-001"});
+        let r = app.post(&award("/contract"), Some(&owner), contract(notice_at - Duration::hours(1), "940000.00")).await.expect(422);
+        assert_eq!(r.code(), "signed_before_notice");
+        let r = app.post(&award("/contract"), Some(&owner), contract(app.clock_now() + Duration::hours(1), "940000.00")).await.expect(422);
+        assert_eq!(r.code(), "signed_in_future");
+        let r = app.post(&award("/contract"), Some(&owner), contract(app.clock_now(), "0")).await.expect(422);
+        assert_eq!(r.code(), "invalid_amount");
+        app.post(&award("/contract"), Some(&bidders[0].token), contract(app.clock_now(), "951000.00")).await.expect(403);
+        let signed_at = app.clock_now() - Duration::days(1);
+        let recorded = app.post(&award("/contract"), Some(&owner), contract(signed_at, &price)).await.expect(200);
+        assert_eq!(recorded.body["contract"]["late"], false);
+        assert_eq!(recorded.body["refunds"].as_array().unwrap().len(), 4);
+        let tasks = app.get("/refunds", Some(&officer)).await.expect(200);
+        assert_eq!(tasks.body.as_array().unwrap().len(), 4);
+        assert!(tasks.body.as_array().unwrap().iter().all(|t| t["overdue"] == false));
+        assert_eq!(app.get("/refunds?overdue=true", Some(&officer)).await.expect(200).body, json!([]));
+        app.get("/refunds", Some(&bidders[0].token)).await.expect(403);
+        // A bidder sees its own refund only.
+        let mine = app.get(&award(""), Some(&bidders[1].token)).await.expect(200);
+        assert_eq!(mine.body["refunds"].as_array().unwrap().len(), 1);
+        app.clock.advance(Duration::days(5));
+        let overdue = app.get("/refunds?overdue=true", Some(&supervisor)).await.expect(200);
+        assert_eq!(overdue.body.as_array().unwrap().len(), 4, "{}", overdue.text);
+        app.post(&award(&format!("/refunds/{}/done", bidders[0].org)), Some(&owner), json!({})).await.expect(403);
+        for b in &bidders {
+            app.post(&award(&format!("/refunds/{}/done", b.org)), Some(&officer), json!({})).await.expect(200);
+        }
+        let r = app.post(&award(&format!("/refunds/{}/done", bidders[0].org)), Some(&officer), json!({})).await.expect(409);
+        assert_eq!(r.code(), "already_refunded");
+        assert_eq!(app.get("/refunds", Some(&officer)).await.expect(200).body, json!([]));
+        assert_eq!(state_of(&app.get(&format!("/tenders/{tender}"), None).await.expect(200).body), "completed");
+
+        // Open data: the award and the contract are published as OCDS releases.
+        let releases = app.get(&format!("/ocds/tenders/{tender}/releases"), None).await.expect(200);
+        let tags: Vec<String> = releases.body["releases"].as_array().unwrap().iter()
+            .map(|r| r["tag"][0].as_str().unwrap().to_string()).collect();
+        assert!(tags.contains(&"award".to_string()) && tags.contains(&"contract".to_string()), "{tags:?}");
+        let awarded = releases.body["releases"].as_array().unwrap().iter().find(|r| r["tag"][0] == "award").unwrap();
+        assert_eq!(awarded["awards"][0]["value"]["amount"].as_f64(), price.parse::<f64>().ok(), "{awarded}");
     }
 }

@@ -5,8 +5,10 @@
 //! fails. Drafts and tenders under review are not public and have no releases.
 use std::collections::HashMap;
 
+use sealbid_domain::evaluation::award::AwardProcess;
 use sealbid_domain::ocds::{
-    self, OcdsBid, OcdsBidStatus, OcdsConfig, OcdsParty, OcdsProcess, OcdsTender, ReleaseStage,
+    self, OcdsAward, OcdsAwardStatus, OcdsBid, OcdsBidStatus, OcdsConfig, OcdsContract,
+    OcdsContractStatus, OcdsParty, OcdsProcess, OcdsTender, ReleaseStage,
 };
 use sealbid_domain::tender::{Tender, TenderState};
 use sealbid_domain::Money;
@@ -80,6 +82,51 @@ async fn opened_bids(state: &AppState, t: &Tender) -> AppResult<Vec<OcdsBid>> {
     Ok(out)
 }
 
+/// The award and the contract of a tender, with the dates of their releases (none before the
+/// award notice).
+async fn award_and_contract(
+    state: &AppState,
+    t: &Tender,
+) -> AppResult<(
+    Vec<OcdsAward>,
+    Vec<OcdsContract>,
+    Vec<(ReleaseStage, chrono::DateTime<chrono::Utc>)>,
+)> {
+    let Some(stored) = state.store.get_award(t.id).await? else {
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
+    };
+    let p: AwardProcess = serde_json::from_str(&stored.doc).map_err(internal)?;
+    let Some(notice) = &p.notice else {
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
+    };
+    let org = state
+        .store
+        .get_org(notice.winner.bidder)
+        .await?
+        .ok_or_else(|| internal("the winner's organisation is missing"))?;
+    let award_id = format!("{}-award-1", t.code.as_str());
+    let awards = vec![OcdsAward {
+        id: award_id.clone(),
+        supplier: OcdsParty::from(&org),
+        value: Money::new(notice.winner.price).map_err(internal)?,
+        date: notice.at,
+        status: OcdsAwardStatus::Active,
+    }];
+    let mut stages = vec![(ReleaseStage::Award, notice.at)];
+    let mut contracts = Vec::new();
+    if let Some(c) = &p.contract {
+        contracts.push(OcdsContract {
+            id: format!("{}-contract-1", t.code.as_str()),
+            award_id,
+            value: Money::new(c.amount).map_err(internal)?,
+            date_signed: Some(c.signed_at),
+            status: OcdsContractStatus::Active,
+        });
+        stages.push((ReleaseStage::Contract, c.recorded_at));
+    }
+    Ok((awards, contracts, stages))
+}
+
 /// Every release of a public tender, oldest first. A draft or a tender under review is a 404.
 pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> {
     if !t.state.is_public() {
@@ -91,9 +138,12 @@ pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> 
         .await?
         .ok_or_else(|| internal("the tender's organisation is missing"))?;
     let bids = opened_bids(state, t).await?;
+    let (awards, contracts, award_stages) = award_and_contract(state, t).await?;
     let cfg = config();
     let process = OcdsProcess {
         bids: &bids,
+        awards: &awards,
+        contracts: &contracts,
         ..OcdsProcess::tender_only(OcdsTender {
             tender: t,
             buyer: &buyer,
@@ -110,6 +160,7 @@ pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> 
     if let Some(at) = t.opened_at.filter(|_| !bids.is_empty()) {
         stages.push((ReleaseStage::Opening, at));
     }
+    stages.extend(award_stages);
     match (t.state, t.ended_at) {
         (TenderState::Cancelled, Some(at)) => stages.push((ReleaseStage::TenderCancellation, at)),
         (TenderState::Failed, Some(at)) => stages.push((ReleaseStage::TenderUpdate, at)),

@@ -2276,6 +2276,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
     s.save_draw(crate::DrawWrite {
         draw: &draw(1, t0()),
         expected_version: None,
+        tender: None,
         audit: &dev,
     })
     .await
@@ -2285,6 +2286,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         s.save_draw(crate::DrawWrite {
             draw: &draw(1, t0()),
             expected_version: None,
+            tender: None,
             audit: &dev,
         })
         .await,
@@ -2294,6 +2296,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         s.save_draw(crate::DrawWrite {
             draw: &draw(3, minutes(1)),
             expected_version: Some(2),
+            tender: None,
             audit: &dev,
         })
         .await,
@@ -2308,6 +2311,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         s.save_draw(crate::DrawWrite {
             draw: &ghost,
             expected_version: None,
+            tender: None,
             audit: &dev,
         })
         .await,
@@ -2317,6 +2321,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
     s.save_draw(crate::DrawWrite {
         draw: &draw(2, minutes(1)),
         expected_version: Some(1),
+        tender: None,
         audit: &dev,
     })
     .await
@@ -2560,4 +2565,76 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         s.log_entry(size).await.unwrap().unwrap().entry,
         "{\"type\":\"evaluation_report\"}"
     );
+
+    // The award document, with the tender's state change in the same write.
+    let current = s.get_tender(t.id).await.unwrap().unwrap();
+    let award = crate::StoredAward {
+        tender_id: t.id,
+        version: 1,
+        updated_at: minutes(20),
+        doc: "{\"a\":1}".into(),
+    };
+    let aev = event("award.publish", "tender", t.id, minutes(20));
+    let audits = audit_len(s.as_ref()).await;
+    assert!(matches!(
+        s.save_award(crate::AwardWrite {
+            award: &award,
+            expected_version: None,
+            tender: Some((&current, current.version + 5)),
+            audit: &aev,
+        })
+        .await,
+        Err(StoreError::VersionConflict { .. })
+    ));
+    assert!(s.get_award(t.id).await.unwrap().is_none());
+    assert_eq!(audit_len(s.as_ref()).await, audits);
+    let mut renamed = current.clone();
+    renamed.terms.title = "Renamed with the award".into();
+    s.save_award(crate::AwardWrite {
+        award: &award,
+        expected_version: None,
+        tender: Some((&renamed, current.version)),
+        audit: &aev,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_tender(t.id).await.unwrap().unwrap().terms.title,
+        "Renamed with the award"
+    );
+    assert!(matches!(
+        s.save_award(crate::AwardWrite {
+            award: &award,
+            expected_version: None,
+            tender: None,
+            audit: &aev,
+        })
+        .await,
+        Err(StoreError::Conflict("award"))
+    ));
+    let next = crate::StoredAward {
+        version: 2,
+        doc: "{\"a\":2}".into(),
+        ..award.clone()
+    };
+    assert!(matches!(
+        s.save_award(crate::AwardWrite {
+            award: &next,
+            expected_version: Some(9),
+            tender: None,
+            audit: &aev,
+        })
+        .await,
+        Err(StoreError::VersionConflict { .. })
+    ));
+    s.save_award(crate::AwardWrite {
+        award: &next,
+        expected_version: Some(1),
+        tender: None,
+        audit: &aev,
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.get_award(t.id).await.unwrap(), Some(next.clone()));
+    assert_eq!(s.list_awards().await.unwrap(), vec![next]);
 }

@@ -31,6 +31,8 @@ pub struct CommitteeDraw {
 pub struct DrawWrite<'a> {
     pub draw: &'a CommitteeDraw,
     pub expected_version: Option<i64>,
+    /// The tender's state change (put to evaluation), in the same transaction.
+    pub tender: Option<(&'a sealbid_domain::tender::Tender, i64)>,
     pub audit: &'a AuditEvent,
 }
 
@@ -104,5 +106,24 @@ pub struct ReportWrite<'a> {
     pub report: &'a StoredReport,
     pub expected_version: Option<i64>,
     pub log: Option<crate::LogAppend<'a>>,
+    pub audit: &'a AuditEvent,
+}
+
+/// A tender's process after the evaluation (`AwardProcess` as JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAward {
+    pub tender_id: TenderId,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    pub doc: String,
+}
+
+/// Writes the award document: the first (`expected_version: None`; `Conflict("award")` if there
+/// is one) or a new version (`VersionConflict` if it moved on), with the tender's state change in
+/// the same transaction when given.
+pub struct AwardWrite<'a> {
+    pub award: &'a StoredAward,
+    pub expected_version: Option<i64>,
+    pub tender: Option<(&'a sealbid_domain::tender::Tender, i64)>,
     pub audit: &'a AuditEvent,
 }

@@ -40,8 +40,8 @@ use sealbid_domain::{AlertId, BidId, DivisionCode, OrgId, QuestionId, TenderId, 
 pub use blob::{BlobError, BlobMeta, BlobStore, ObjectBlobStore};
 pub use error::StoreError;
 pub use evaluation::{
-    CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
-    Representative, StoredReport, StoredSheet, TimeRequest,
+    AwardWrite, CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
+    Representative, StoredAward, StoredReport, StoredSheet, TimeRequest,
 };
 pub use postgres::PgStore;
 pub use screening::{
@@ -317,6 +317,11 @@ pub trait Store: Send + Sync + 'static {
     /// See [`ReportWrite`]; returns the log append when there was one.
     async fn save_report(&self, w: ReportWrite<'_>) -> Result<Option<Appended>>;
     async fn get_report(&self, tender: TenderId) -> Result<Option<StoredReport>>;
+    /// See [`AwardWrite`].
+    async fn save_award(&self, w: AwardWrite<'_>) -> Result<()>;
+    async fn get_award(&self, tender: TenderId) -> Result<Option<StoredAward>>;
+    /// Every award document (the refund task list reads them).
+    async fn list_awards(&self) -> Result<Vec<StoredAward>>;
 
     // Screening
     /// Replaces the tender's screening and stores its alerts, in one transaction with the audit

@@ -761,6 +761,15 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn get_report(&self, tender: TenderId) -> Result<Option<crate::StoredReport>> {
         self.get_report_impl(tender).await
     }
+    async fn save_award(&self, w: crate::AwardWrite<'_>) -> Result<()> {
+        self.save_award_impl(w).await
+    }
+    async fn get_award(&self, tender: TenderId) -> Result<Option<crate::StoredAward>> {
+        self.get_award_impl(tender).await
+    }
+    async fn list_awards(&self) -> Result<Vec<crate::StoredAward>> {
+        self.list_awards_impl().await
+    }
 
     async fn save_screening(&self, w: crate::ScreeningWrite<'_>) -> Result<crate::ScreeningSaved> {
         self.save_screening_impl(w).await

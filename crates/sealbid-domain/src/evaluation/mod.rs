@@ -3,6 +3,7 @@
 //!
 //! Each submodule is declared by its author: `experts` and `draw` (committee draw), `scoring`
 //! and `deadlines` (after the report) by the scoring work.
+pub mod award;
 pub mod deadlines;
 pub mod draw;
 pub mod experts;

@@ -370,7 +370,20 @@ pub async fn draw_committee(
         .await
         .map_err(internal)?
         .map_err(draw_error)?;
-    let stored = store_draw(&state, &user.user, &t, &drawn, None, "committee.draw").await?;
+    let mut after = t.clone();
+    if after.state == sealbid_domain::tender::TenderState::Opened {
+        after.start_evaluation()?;
+    }
+    let stored = store_draw(
+        &state,
+        &user.user,
+        &t,
+        &drawn,
+        None,
+        Some(&after),
+        "committee.draw",
+    )
+    .await?;
     Ok((StatusCode::CREATED, AppJson(view(&stored, true)?)))
 }
 
@@ -380,6 +393,7 @@ async fn store_draw(
     t: &Tender,
     d: &Draw,
     expected: Option<i64>,
+    tender: Option<&Tender>,
     action: &str,
 ) -> AppResult<CommitteeDraw> {
     let now = state.now();
@@ -398,6 +412,9 @@ async fn store_draw(
         .save_draw(DrawWrite {
             draw: &stored,
             expected_version: expected,
+            tender: tender
+                .filter(|a| a.state != t.state)
+                .map(|a| (a, t.version)),
             audit: &audit,
         })
         .await?;
@@ -496,6 +513,7 @@ pub async fn decline_member(
         &t,
         &replaced,
         Some(stored.version),
+        None,
         "committee.decline",
     )
     .await?;

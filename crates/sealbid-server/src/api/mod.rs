@@ -27,6 +27,7 @@ use crate::state::AppState;
 
 mod accounts;
 mod audit;
+pub mod award;
 mod clarify;
 pub mod documents;
 pub mod dto;
@@ -140,6 +141,7 @@ macro_rules! endpoints {
                 (name = "clarifications", description = "Amendments, questions and answers"),
                 (name = "documents", description = "Tender documents: the files themselves"),
                 (name = "evaluation", description = "The expert pool and the verifiable committee draw"),
+        (name = "award", description = "Candidates, objections, the award notice, the contract and the deposit refunds"),
                 (name = "open data", description = "OCDS 1.1 releases and records of the public tenders"),
                 (name = "supervision", description = "The anomaly engine's screenings and alerts, their review, credit histories and rejected bids"),
                 (name = "audit", description = "The hash-chained audit log"),
@@ -229,6 +231,14 @@ endpoints! {
     session::draw_up_report / __path_draw_up_report,
     session::get_report / __path_get_report,
     session::sign_report / __path_sign_report,
+    award::get_award / __path_get_award,
+    award::publish / __path_publish,
+    award::object / __path_object,
+    award::answer / __path_answer,
+    award::notice / __path_notice,
+    award::contract / __path_contract,
+    award::refund_done / __path_refund_done,
+    award::refund_tasks / __path_refund_tasks,
     ocds::tender_releases / __path_tender_releases,
     ocds::tender_record / __path_tender_record,
     ocds::records / __path_records,

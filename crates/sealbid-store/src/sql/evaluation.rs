@@ -7,8 +7,8 @@ use super::{query, stmt, Backend, Param, SqlStore, Ty};
 use crate::error::on_fk;
 use crate::error::StoreError;
 use crate::evaluation::{
-    CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
-    Representative, StoredReport, StoredSheet, TimeRequest,
+    AwardWrite, CommitteeDraw, Declaration, DrawWrite, EvaluationTime, ExpertRecord, ReportWrite,
+    Representative, StoredAward, StoredReport, StoredSheet, TimeRequest,
 };
 use crate::Appended;
 use crate::Result;
@@ -70,6 +70,9 @@ impl<B: Backend> SqlStore<B> {
         let d = w.draw;
         let mut tx = self.b.begin().await?;
         let r: Result<()> = async {
+            if let Some((t, expected)) = w.tender {
+                self.update_tender_tx(&mut tx, t, expected).await?;
+            }
             match w.expected_version {
                 None => {
                     self.b
@@ -726,5 +729,113 @@ impl<B: Backend> SqlStore<B> {
                 })
             })
             .transpose()
+    }
+
+    pub(super) async fn save_award_impl(&self, w: AwardWrite<'_>) -> Result<()> {
+        let a = w.award;
+        in_tx!(self, tx, {
+            if let Some((t, expected)) = w.tender {
+                self.update_tender_tx(&mut tx, t, expected).await?;
+            }
+            match w.expected_version {
+                None => {
+                    let exists = self
+                        .b
+                        .fetch_tx(
+                            &mut tx,
+                            &query(
+                                "SELECT version FROM awards WHERE tender_id = $1",
+                                vec![Param::Id(a.tender_id.0)],
+                                &[Ty::Int],
+                            ),
+                        )
+                        .await?;
+                    if !exists.is_empty() {
+                        return Err(StoreError::Conflict("award"));
+                    }
+                    self.b
+                        .execute(
+                            &mut tx,
+                            &stmt(
+                                "INSERT INTO awards (tender_id, version, updated_at, doc) \
+                                 VALUES ($1, $2, $3, $4)",
+                                vec![
+                                    Param::Id(a.tender_id.0),
+                                    Param::Int(a.version),
+                                    Param::Time(a.updated_at),
+                                    Param::Text(a.doc.clone()),
+                                ],
+                            ),
+                        )
+                        .await
+                        .map_err(on_fk("unknown_tender"))?;
+                }
+                Some(expected) => {
+                    let n = self
+                        .b
+                        .execute(
+                            &mut tx,
+                            &stmt(
+                                "UPDATE awards SET version = $2, updated_at = $3, doc = $4 \
+                                 WHERE tender_id = $1 AND version = $5",
+                                vec![
+                                    Param::Id(a.tender_id.0),
+                                    Param::Int(a.version),
+                                    Param::Time(a.updated_at),
+                                    Param::Text(a.doc.clone()),
+                                    Param::Int(expected),
+                                ],
+                            ),
+                        )
+                        .await?;
+                    if n == 0 {
+                        return Err(self
+                            .stale(
+                                &mut tx,
+                                "SELECT version FROM awards WHERE tender_id = $1",
+                                a.tender_id.0,
+                                expected,
+                            )
+                            .await);
+                    }
+                }
+            }
+            self.append(&mut tx, w.audit).await?;
+            Ok(())
+        })
+    }
+
+    fn award_from(r: &super::Row) -> Result<StoredAward> {
+        Ok(StoredAward {
+            tender_id: TenderId(r.id(0)?),
+            version: r.int(1)?,
+            updated_at: r.time(2)?,
+            doc: r.text(3)?.to_string(),
+        })
+    }
+
+    pub(super) async fn get_award_impl(&self, tender: TenderId) -> Result<Option<StoredAward>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT tender_id, version, updated_at, doc FROM awards WHERE tender_id = $1",
+                vec![Param::Id(tender.0)],
+                &[Ty::Id, Ty::Int, Ty::Time, Ty::Text],
+            ))
+            .await?;
+        rows.first().map(Self::award_from).transpose()
+    }
+
+    pub(super) async fn list_awards_impl(&self) -> Result<Vec<StoredAward>> {
+        self.b
+            .fetch(&query(
+                "SELECT tender_id, version, updated_at, doc FROM awards ORDER BY updated_at, tender_id",
+                vec![],
+                &[Ty::Id, Ty::Int, Ty::Time, Ty::Text],
+            ))
+            .await?
+            .iter()
+            .map(Self::award_from)
+            .collect()
     }
 }
