@@ -53,6 +53,10 @@ pub async fn seed(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Resul
         ),
         ("bidder1", "Haixin Construction Co. (bidder)"),
         (
+            "expert1",
+            "evaluator on the past tender's committee (its report is signed)",
+        ),
+        (
             "supervisor",
             "supervisor, city hall (anomaly alerts under Supervision)",
         ),
@@ -254,6 +258,16 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
     )
     .await?;
 
+    // Its evaluation and award, on the days after the opening.
+    let evaluators = crate::demo_evaluation::evaluate_and_award(
+        &past,
+        &clock,
+        &opened.tender,
+        (&tenderee_user, &officer),
+        &hash,
+    )
+    .await?;
+
     // Then today.
     let now = state.now();
     // Deadline 25 days out, at 09:30 China time, as notices usually set it.
@@ -337,6 +351,15 @@ async fn seed_market(state: &AppState, keys_dir: &std::path::Path) -> anyhow::Re
             .format("%Y-%m-%d %H:%M"),
         opened.alerts,
         opened.indicators.join(", ")
+    );
+    println!(
+        "Its committee ({}, and the tenderee's representative) evaluated it; the candidates were published, the award notice given, the contract recorded and every deposit refunded: see its result and the open data (/api/v1/ocds/tenders/{}/releases).",
+        evaluators
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        opened.tender.id
     );
     Ok(())
 }

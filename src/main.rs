@@ -12,6 +12,7 @@ use sealbid_server::{AppState, ServerSettings, TlsFiles};
 
 mod config;
 mod demo;
+mod demo_evaluation;
 mod screen_cmd;
 mod seal_cmd;
 

@@ -81,13 +81,31 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .await
             .unwrap();
         let items = list["items"].as_array().expect("items");
-        // The published tender and the past one, opened some days ago.
+        // The published tender and the past one, opened some days ago and since evaluated,
+        // awarded, contracted and completed.
         assert_eq!(items.len(), 2, "{list}");
         assert!(items.iter().any(|t| t["state"] == "published"), "{list}");
         let opened = items
             .iter()
-            .find(|t| t["state"] == "opened")
-            .unwrap_or_else(|| panic!("no opened demo tender: {list}"));
+            .find(|t| t["state"] == "completed")
+            .unwrap_or_else(|| panic!("no completed demo tender: {list}"));
+        let award: serde_json::Value = client
+            .get(format!(
+                "{}/api/v1/tenders/{}/award",
+                server.base,
+                opened["id"].as_str().expect("id")
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            award["notice"]["winner"]["bidder_name"].is_string(),
+            "{award}"
+        );
+        assert!(award["contract"]["signed_at"].is_string(), "{award}");
         // Its opening record is public: the four bids, all valid.
         let record: serde_json::Value = client
             .get(format!(

@@ -1,5 +1,6 @@
 //! Open data end to end: `sealbid export-ocds --demo` writes the demo market (a published tender and
-//! one opened with four bids) as OCDS 1.1 record and release packages, which libcoveocds validates
+//! one opened with four bids, evaluated, awarded, contracted and completed) as OCDS 1.1 record and
+//! release packages, which libcoveocds validates
 //! against the OCDS 1.1.5 schema with 0 errors and 0 closed-codelist violations, and whose compiled
 //! releases `sealbid screen --ocds` reads. The API serves the same packages to anyone and hides
 //! drafts.
@@ -95,6 +96,25 @@ fn the_demo_export_is_valid_ocds_and_screens() {
         .as_array()
         .unwrap();
     assert_eq!(bids.len(), 4);
+    // The past tender went all the way: evaluated, awarded, contracted, complete.
+    let compiled = &opened["compiledRelease"];
+    assert_eq!(compiled["tender"]["status"], "complete");
+    let tags: Vec<&str> = opened["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["tag"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["tender", "tenderUpdate", "award", "contract"]);
+    let awards = compiled["awards"].as_array().unwrap();
+    assert_eq!(awards.len(), 1);
+    assert_eq!(awards[0]["status"], "active");
+    let supplier = awards[0]["suppliers"][0]["id"].as_str().unwrap();
+    assert!(bids.iter().any(|b| b["tenderers"][0]["id"] == supplier));
+    let contracts = compiled["contracts"].as_array().unwrap();
+    assert_eq!(contracts[0]["awardID"], awards[0]["id"]);
+    assert_eq!(contracts[0]["value"], awards[0]["value"]);
+    assert!(contracts[0]["dateSigned"].is_string());
     // Every tenderer is a party with the tenderer role, identified by its credit code.
     let parties = opened["compiledRelease"]["parties"].as_array().unwrap();
     for b in bids {
