@@ -159,6 +159,8 @@ e2e_test! {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("the draw verifies"));
 
+        // The pool moves on after the draw (a new expert); the draw keeps the pool it was made from.
+        post_csv(&app, &officer, "id,name,specialties,region,available\nE13,专家13,A01 building works,370200,yes\n").await.expect(200);
         // A member declines: replaced by the next draw of the same sequence, in the same seat.
         let r = app.post(&format!("/tenders/{tender}/committee-draw/decline"), Some(&officer),
             json!({"expert_id": "E99", "version": 1})).await.expect(422);

@@ -126,6 +126,11 @@ e2e_test! {
         assert_eq!(seats.body.as_array().unwrap().len(), 5);
         assert_eq!(seats.body[4]["member"], "rep-4");
 
+        // Names stay hidden from bidders and the public until the result.
+        for token in [None, Some(bidders[0].token.as_str())] {
+            let r = app.get(&format!("/tenders/{tender}/committee-draw"), token).await.expect(200);
+            assert!(r.body["private"].is_null() && !r.text.contains("评委"), "{}", r.text);
+        }
         // The drawn experts sign in with evaluator accounts.
         let mut members = Vec::new();
         for (i, e) in experts.iter().enumerate() {
@@ -378,6 +383,10 @@ e2e_test! {
         let r = app.post(&award("/publication"), Some(&owner), json!({})).await.expect(409);
         assert_eq!(r.code(), "already_published");
         assert_eq!(state_of(&app.get(&format!("/tenders/{tender}"), None).await.expect(200).body), "candidates_published");
+        // With the result, the members' names are public (not who was excluded and why).
+        let d = app.get(&format!("/tenders/{tender}/committee-draw"), None).await.expect(200);
+        assert_eq!(d.body["private"]["members"].as_array().unwrap().len(), 4, "{}", d.text);
+        assert_eq!(d.body["private"]["excluded"], json!([]));
         // Anyone reads the publication.
         let public = app.get(&award(""), None).await.expect(200);
         assert_eq!(public.body["publication"]["candidates"].as_array().unwrap().len(), 2);

@@ -2273,10 +2273,12 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         private_doc: "{}".into(),
     };
     let dev = event("committee.draw", "tender", t.id, t0());
+    assert!(s.get_draw_pool(t.id).await.unwrap().is_none());
     s.save_draw(crate::DrawWrite {
         draw: &draw(1, t0()),
         expected_version: None,
         tender: None,
+        pool: Some(("digest-1", "[\"pool\"]")),
         audit: &dev,
     })
     .await
@@ -2287,6 +2289,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
             draw: &draw(1, t0()),
             expected_version: None,
             tender: None,
+            pool: Some(("digest-2", "[]")),
             audit: &dev,
         })
         .await,
@@ -2297,6 +2300,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
             draw: &draw(3, minutes(1)),
             expected_version: Some(2),
             tender: None,
+            pool: None,
             audit: &dev,
         })
         .await,
@@ -2312,6 +2316,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
             draw: &ghost,
             expected_version: None,
             tender: None,
+            pool: None,
             audit: &dev,
         })
         .await,
@@ -2322,6 +2327,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         draw: &draw(2, minutes(1)),
         expected_version: Some(1),
         tender: None,
+        pool: None,
         audit: &dev,
     })
     .await
@@ -2329,6 +2335,10 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
     assert_eq!(
         s.get_draw(t.id).await.unwrap().unwrap(),
         draw(2, minutes(1))
+    );
+    assert_eq!(
+        s.get_draw_pool(t.id).await.unwrap(),
+        Some(("digest-1".to_string(), "[\"pool\"]".to_string()))
     );
 
     // Expert accounts and declarations.

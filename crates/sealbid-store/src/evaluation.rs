@@ -33,6 +33,8 @@ pub struct DrawWrite<'a> {
     pub expected_version: Option<i64>,
     /// The tender's state change (put to evaluation), in the same transaction.
     pub tender: Option<(&'a sealbid_domain::tender::Tender, i64)>,
+    /// With the first draw: the pool it was drawn from (digest, JSON), kept for replacements.
+    pub pool: Option<(&'a str, &'a str)>,
     pub audit: &'a AuditEvent,
 }
 

@@ -262,6 +262,8 @@ pub trait Store: Send + Sync + 'static {
     /// replacement (`VersionConflict` if the stored draw moved on).
     async fn save_draw(&self, w: DrawWrite<'_>) -> Result<()>;
     async fn get_draw(&self, tender: TenderId) -> Result<Option<CommitteeDraw>>;
+    /// The pool a tender's committee was drawn from: (digest, JSON).
+    async fn get_draw_pool(&self, tender: TenderId) -> Result<Option<(String, String)>>;
     /// Links an expert of the pool to the account they sign in with (replacing earlier links of
     /// either); `Conflict("unknown_user")` for an unknown account.
     async fn link_expert_account(

@@ -668,6 +668,9 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn get_draw(&self, tender: TenderId) -> Result<Option<crate::CommitteeDraw>> {
         self.get_draw_impl(tender).await
     }
+    async fn get_draw_pool(&self, tender: TenderId) -> Result<Option<(String, String)>> {
+        self.get_draw_pool_impl(tender).await
+    }
     async fn link_expert_account(
         &self,
         expert_id: &str,

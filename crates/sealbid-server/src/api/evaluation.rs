@@ -253,6 +253,15 @@ fn sees_names(user: Option<&User>, t: &Tender) -> bool {
     })
 }
 
+/// The result is published (candidates onwards): members' names are public from then on.
+fn result_published(t: &Tender) -> bool {
+    use sealbid_domain::tender::TenderState;
+    matches!(
+        t.state,
+        TenderState::CandidatesPublished | TenderState::Awarded | TenderState::Completed
+    )
+}
+
 fn view(d: &CommitteeDraw, names: bool) -> AppResult<DrawView> {
     Ok(DrawView {
         version: d.version,
@@ -362,6 +371,7 @@ pub async fn draw_committee(
     }
     let (bidders, checkpoint) = draw_inputs(&state, &t).await?;
     let pool = load_pool(&state).await?;
+    let pool_doc = serde_json::to_string(&pool).map_err(internal)?;
     let seed = SeedInputs {
         closing_checkpoint: checkpoint,
         nonce_hex: hex::encode(state.tokens.secret()),
@@ -381,6 +391,7 @@ pub async fn draw_committee(
         &drawn,
         None,
         Some(&after),
+        Some(&pool_doc),
         "committee.draw",
     )
     .await?;
@@ -394,6 +405,7 @@ async fn store_draw(
     d: &Draw,
     expected: Option<i64>,
     tender: Option<&Tender>,
+    pool: Option<&str>,
     action: &str,
 ) -> AppResult<CommitteeDraw> {
     let now = state.now();
@@ -415,6 +427,7 @@ async fn store_draw(
             tender: tender
                 .filter(|a| a.state != t.state)
                 .map(|a| (a, t.version)),
+            pool: pool.map(|doc| (d.public.pool_digest.as_str(), doc)),
             audit: &audit,
         })
         .await?;
@@ -446,6 +459,15 @@ pub async fn get_draw(
         .get_draw(id)
         .await?
         .ok_or(AppError::NotFound("committee draw"))?;
+    if !sees_names(u, &t) && result_published(&t) {
+        // With the result the members' names are published; who was excluded for which bidder
+        // stays with the trading centre and supervision.
+        let mut v = view(&d, true)?;
+        if let Some(p) = v.private.as_mut() {
+            p.excluded.clear();
+        }
+        return Ok(AppJson(v));
+    }
     Ok(AppJson(view(&d, sees_names(u, &t))?))
 }
 
@@ -501,7 +523,11 @@ pub async fn decline_member(
         public: serde_json::from_str(&stored.public_doc).map_err(internal)?,
         private: serde_json::from_str(&stored.private_doc).map_err(internal)?,
     };
-    let pool = load_pool(&state).await?;
+    // The pool the committee was drawn from (draws made before snapshots: the current pool).
+    let pool: Vec<Expert> = match state.store.get_draw_pool(id).await? {
+        Some((_, doc)) => serde_json::from_str(&doc).map_err(internal)?,
+        None => load_pool(&state).await?,
+    };
     let expert = body.expert_id.clone();
     let replaced = tokio::task::spawn_blocking(move || current.replace(&pool, &expert))
         .await
@@ -513,6 +539,7 @@ pub async fn decline_member(
         &t,
         &replaced,
         Some(stored.version),
+        None,
         None,
         "committee.decline",
     )

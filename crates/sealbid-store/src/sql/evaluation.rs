@@ -125,11 +125,43 @@ impl<B: Backend> SqlStore<B> {
                     }
                 }
             }
+            if let Some((digest, doc)) = w.pool {
+                self.b
+                    .execute(
+                        &mut tx,
+                        &stmt(
+                            "INSERT INTO draw_pools (tender_id, pool_digest, doc) VALUES ($1, $2, $3)",
+                            vec![
+                                Param::Id(d.tender_id.0),
+                                Param::Text(digest.to_string()),
+                                Param::Text(doc.to_string()),
+                            ],
+                        ),
+                    )
+                    .await?;
+            }
             self.append(&mut tx, w.audit).await?;
             Ok(())
         }
         .await;
         self.finish(tx, r).await
+    }
+
+    pub(super) async fn get_draw_pool_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Option<(String, String)>> {
+        let rows = self
+            .b
+            .fetch(&query(
+                "SELECT pool_digest, doc FROM draw_pools WHERE tender_id = $1",
+                vec![Param::Id(tender.0)],
+                &[Ty::Text, Ty::Text],
+            ))
+            .await?;
+        rows.first()
+            .map(|r| Ok((r.text(0)?.to_string(), r.text(1)?.to_string())))
+            .transpose()
     }
 
     pub(super) async fn get_draw_impl(&self, tender: TenderId) -> Result<Option<CommitteeDraw>> {
