@@ -389,13 +389,21 @@ pub async fn draw_committee(
         &user.user,
         &t,
         &drawn,
-        None,
-        Some(&after),
-        Some(&pool_doc),
+        Change::First {
+            tender: &after,
+            pool: &pool_doc,
+        },
         "committee.draw",
     )
     .await?;
     Ok((StatusCode::CREATED, AppJson(view(&stored, true)?)))
+}
+
+/// What a stored draw is: the first (with the tender put to evaluation and the pool it was drawn
+/// from), or a replacement of the stored version.
+enum Change<'a> {
+    First { tender: &'a Tender, pool: &'a str },
+    Replacement { version: i64 },
 }
 
 async fn store_draw(
@@ -403,12 +411,14 @@ async fn store_draw(
     user: &User,
     t: &Tender,
     d: &Draw,
-    expected: Option<i64>,
-    tender: Option<&Tender>,
-    pool: Option<&str>,
+    change: Change<'_>,
     action: &str,
 ) -> AppResult<CommitteeDraw> {
     let now = state.now();
+    let (expected, tender, pool) = match change {
+        Change::First { tender, pool } => (None, Some(tender), Some(pool)),
+        Change::Replacement { version } => (Some(version), None, None),
+    };
     let stored = CommitteeDraw {
         tender_id: t.id,
         version: expected.map_or(1, |v| v + 1),
@@ -538,9 +548,9 @@ pub async fn decline_member(
         &user.user,
         &t,
         &replaced,
-        Some(stored.version),
-        None,
-        None,
+        Change::Replacement {
+            version: stored.version,
+        },
         "committee.decline",
     )
     .await?;
