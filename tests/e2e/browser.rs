@@ -809,3 +809,785 @@ fn drive_alert(chrome: &Path, run: &AlertRun) -> anyhow::Result<()> {
     shot("alert-confirmed")?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// The evaluation pages
+
+/// An opened tender with a drawn committee of five experts whose evaluator accounts are linked
+/// (`{prefix}.ev0` … `{prefix}.ev4`, in seat order), its bids in log order and the scoring scheme
+/// (T1 technical 60, C1 commercial 20, the price 20).
+struct EvalWorld {
+    tender: String,
+    owner: String,
+    /// The members' bearer tokens, in seat order.
+    tokens: Vec<String>,
+    /// The members' usernames, in seat order.
+    usernames: Vec<String>,
+    /// The members' pool ids (their key on the progress page), in seat order.
+    experts: Vec<String>,
+    bids: Vec<String>,
+    /// The bidders' names, in the order of `bids`.
+    bidders: Vec<String>,
+}
+
+async fn evaluation_world(
+    app: &crate::support::TestApp,
+    prefix: &str,
+    prices: &[&str],
+) -> EvalWorld {
+    use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
+    let hall = "370200";
+    let org = app
+        .create_org(&format!("{prefix} Bureau 青岛城建"), "tenderee", hall)
+        .await;
+    let owner = app
+        .create_user(&format!("{prefix}.owner"), &["tenderee"], Some(&org), hall)
+        .await;
+    let officer = app
+        .create_user(
+            &format!("{prefix}.officer"),
+            &["centre_officer"],
+            None,
+            hall,
+        )
+        .await;
+    let opener = app
+        .create_user(
+            &format!("{prefix}.opener"),
+            &["committee_member"],
+            None,
+            hall,
+        )
+        .await;
+    let opener_id = user_id(app, &opener).await;
+    let opener_key = crate::support::member_identity();
+    let code = format!("QD-{}-001", prefix.to_uppercase());
+    let tender = app.create_tender(&owner, &code, 21).await;
+    member_committee(
+        app,
+        &owner,
+        &tender,
+        (&opener, &opener_id),
+        Some(&opener_key),
+    )
+    .await;
+    app.post(
+        &format!("/tenders/{tender}/submit"),
+        Some(&owner),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/tenders/{tender}/approve"),
+        Some(&officer),
+        json!({}),
+    )
+    .await
+    .expect(200);
+    let mut names = Vec::new();
+    for (i, price) in prices.iter().enumerate() {
+        let name = format!("{prefix} Builder {i}");
+        let org = app.create_org(&name, "bidder", hall).await;
+        let token = app
+            .create_user(
+                &format!("{prefix}.bidder{i}"),
+                &["bidder"],
+                Some(&org),
+                hall,
+            )
+            .await;
+        let b = FixtureBidder {
+            token,
+            org,
+            key: sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng),
+        };
+        let (reference, _) = bid(app, &b, &tender, price).await;
+        crate::screening::pay(
+            app,
+            &format!("{prefix}-{i}"),
+            &reference,
+            &format!("6223{i:012}"),
+        )
+        .await;
+        names.push(name);
+    }
+    let mut csv = String::from("id,name,specialties,region,available\n");
+    for i in 1..=6 {
+        csv.push_str(&format!(
+            "E{i:02},评委{i} Expert {i},A01 building works,370200,yes\n"
+        ));
+    }
+    app.client
+        .post(app.api("/experts/import"))
+        .bearer_auth(&officer)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("import")
+        .error_for_status()
+        .expect("imported");
+    app.clock.advance(Duration::days(22));
+    sealbid_server::scheduler::tick(&app.state)
+        .await
+        .expect("close");
+    open_as_member(app, &opener, &tender, 1, &opener_key).await;
+    let d = app
+        .post(
+            &format!("/tenders/{tender}/committee-draw"),
+            Some(&officer),
+            json!({"committee_size": 5, "tenderee_representatives": 0,
+                   "quotas": [{"specialty": "A01", "count": 5}]}),
+        )
+        .await
+        .expect(201);
+    let experts: Vec<String> = d.body["public"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["expert_id"].as_str().expect("expert id").to_string())
+        .collect();
+    let mut tokens = Vec::new();
+    let mut usernames = Vec::new();
+    for (i, e) in experts.iter().enumerate() {
+        let username = format!("{prefix}.ev{i}");
+        let token = app.create_user(&username, &["evaluator"], None, hall).await;
+        let uid = user_id(app, &token).await;
+        app.put(
+            &format!("/experts/{e}/account"),
+            Some(&officer),
+            json!({"user_id": uid}),
+        )
+        .await
+        .expect(204);
+        tokens.push(token);
+        usernames.push(username);
+    }
+    app.put(
+        &format!("/tenders/{tender}/evaluation/scheme"),
+        Some(&owner),
+        json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"},
+               "criteria": [
+                   {"id": "T1", "part": "technical", "label": "Construction plan 施工方案", "max": "60"},
+                   {"id": "C1", "part": "commercial", "label": "Track record 业绩", "max": "20"},
+                   {"id": "P", "part": "price", "label": "Price 报价", "max": "20"}]}),
+    )
+    .await
+    .expect(204);
+    let tid = sealbid_domain::TenderId::parse(&tender).expect("tender id");
+    let mut stored = app.state.store.list_bids(tid).await.expect("bids");
+    stored.sort_by_key(|b| b.log_index);
+    // The bids were submitted in the order of `prices`.
+    let bids = stored.iter().map(|b| b.id.to_string()).collect();
+    EvalWorld {
+        tender,
+        owner,
+        tokens,
+        usernames,
+        experts,
+        bids,
+        bidders: names,
+    }
+}
+
+/// A call to the API from the browser's (blocking) thread, on the test's runtime.
+struct ApiFromBrowser {
+    rt: tokio::runtime::Handle,
+    client: reqwest::Client,
+    base: String,
+}
+
+impl ApiFromBrowser {
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let url = format!("{}/api/v1{path}", self.base);
+        self.rt.block_on(async {
+            let mut req = self.client.request(method, &url).bearer_auth(token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await?;
+            let status = resp.status();
+            let text = resp.text().await?;
+            if !status.is_success() {
+                bail!("{url}: {status}: {text}");
+            }
+            Ok(if text.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&text)?
+            })
+        })
+    }
+}
+
+/// Sets the value of the element `css` selects, by script.
+fn set_css(tab: &Tab, css: &str, value: &str) -> anyhow::Result<()> {
+    let js = format!(
+        "(function () {{ var e = document.querySelector({}); if (!e) return false; e.value = {}; return true; }})()",
+        serde_json::to_string(css)?,
+        serde_json::to_string(value)?
+    );
+    if tab.evaluate(&js, false)?.value != Some(serde_json::Value::Bool(true)) {
+        bail!("nothing matches {css}");
+    }
+    Ok(())
+}
+
+/// Evaluates a script and returns its value as JSON.
+fn eval(tab: &Tab, js: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(tab.evaluate(js, false)?.value.unwrap_or_default())
+}
+
+/// The whole page's HTML as the browser has it.
+fn page_html(tab: &Tab) -> anyhow::Result<String> {
+    Ok(eval(tab, "document.documentElement.outerHTML")?
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}
+
+/// Waits (at most 30 s) until `js` evaluates to true.
+fn wait_true(tab: &Tab, js: &str, what: &str) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if eval(tab, js)? == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
+    bail!("timed out waiting for {what}")
+}
+
+/// One evaluator's full session in the browser. The other four members have declared, checked and
+/// scored through the API, but for one last sheet that arrives while the evaluator watches the
+/// live progress. The evaluator declares (a first try without ticking the box is refused), checks
+/// each bid (failing one, with a reason), scores each bid (a score out of range first: refused
+/// with the reason, the typed values kept), sees the progress table update in place, draws up
+/// the report and signs it — with a key and signature computed here over the signing bytes read
+/// from the page — after the others signed through the API; the report is then logged and the
+/// public result page shows the candidates, the rejected bid and the committee.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluator_completes_the_session_in_the_browser() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let w = evaluation_world(&app, "evalb", &["951000.00", "962000.00", "940000.00"]).await;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
+    let now = app.clock_now();
+    app.put(
+        &path("time"),
+        Some(&w.owner),
+        json!({"due_at": (now + Duration::days(2)).to_rfc3339()}),
+    )
+    .await
+    .expect(204);
+    // Members 1–4 do their part; members 1 and 2 fail the third bid on the licence, which with
+    // the evaluator's failure in the browser is a majority. Member 4 leaves its last sheet for
+    // later.
+    for (i, token) in w.tokens.iter().enumerate().skip(1) {
+        app.post(
+            &path("declaration"),
+            Some(token),
+            json!({"no_conflict": true}),
+        )
+        .await
+        .expect(204);
+        for (j, b) in w.bids.iter().enumerate() {
+            let item = if j == 2 && i <= 2 {
+                json!({"criterion": 0, "pass": false, "reason": "licence expired in 2025"})
+            } else {
+                json!({"criterion": 0, "pass": true})
+            };
+            app.put(
+                &path(&format!("qualification/{b}")),
+                Some(token),
+                json!({"items": [item]}),
+            )
+            .await
+            .expect(204);
+            if i == 4 && j == 2 {
+                continue;
+            }
+            app.put(
+                &path(&format!("sheets/{b}")),
+                Some(token),
+                json!({"scores": {"T1": format!("{}", 40 + i + 2 * j), "C1": format!("{}", 10 + i)}}),
+            )
+            .await
+            .expect(204);
+        }
+    }
+    let run = EvalRun {
+        base: app.base.clone(),
+        world_tender: w.tender.clone(),
+        username: w.usernames[0].clone(),
+        tokens: w.tokens.clone(),
+        experts: w.experts.clone(),
+        bids: w.bids.clone(),
+        bidders: w.bidders.clone(),
+        api: ApiFromBrowser {
+            rt: tokio::runtime::Handle::current(),
+            client: app.client.clone(),
+            base: app.base.clone(),
+        },
+        shots: std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from),
+    };
+    tokio::task::spawn_blocking(move || drive_evaluation(&chrome, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session");
+    // The report is signed by all five and logged.
+    let r = app.get(&path("report"), Some(&w.owner)).await.expect(200);
+    assert!(r.body["logged"]["log_index"].is_u64(), "{}", r.text);
+    assert_eq!(r.body["signatures"].as_array().map(Vec::len), Some(5));
+    let rejected = r.body["report"]["outcome"]["rejected"]
+        .as_array()
+        .expect("rejected");
+    assert!(rejected
+        .iter()
+        .any(|x| x["bid"] == w.bids[2].as_str()
+            && x["rejection"]["ground"] == "failed_qualification"));
+    let checklist = app
+        .get(&path("qualification"), Some(&w.tokens[0]))
+        .await
+        .expect(200);
+    assert_eq!(checklist.body.as_array().map(Vec::len), Some(3));
+}
+
+struct EvalRun {
+    base: String,
+    world_tender: String,
+    username: String,
+    tokens: Vec<String>,
+    experts: Vec<String>,
+    bids: Vec<String>,
+    bidders: Vec<String>,
+    api: ApiFromBrowser,
+    shots: Option<PathBuf>,
+}
+
+fn drive_evaluation(chrome: &Path, run: &EvalRun) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let base = run.base.as_str();
+    let tender = run.world_tender.as_str();
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let shot = |name: &str| -> anyhow::Result<()> {
+        if let Some(dir) = &run.shots {
+            let png =
+                tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
+        }
+        Ok(())
+    };
+    sign_in(&tab, base, &run.username)?;
+
+    // From the tender's page to the workspace: only the declaration before declaring.
+    tab.navigate_to(&format!("{base}/tenders/{tender}"))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#evaluation-workspace-link")?
+        .click()?;
+    tab.wait_for_element("#declaration-form")?;
+    let html = page_html(&tab)?;
+    if html.contains("bid-table") || run.bidders.iter().any(|b| html.contains(b.as_str())) {
+        bail!("the workspace shows the bids before the declaration");
+    }
+    fill(
+        &tab,
+        "statement",
+        "No ties to any bidder. 与投标人无利害关系。",
+    )?;
+    tab.find_element("#declare")?.click()?;
+    let error = tab.wait_for_element("#workspace-error")?.get_inner_text()?;
+    if !error.contains("conflict of interest withdraws") {
+        bail!("declaring without the box said {error:?}");
+    }
+    if !value(&tab, "statement")?.contains("No ties to any bidder") {
+        bail!("the statement was lost");
+    }
+    tab.find_element("#no-conflict")?.click()?;
+    tab.find_element("#declare")?.click()?;
+    tab.wait_for_element("#bid-table")?;
+    let table = tab.find_element("#bid-table")?.get_inner_text()?;
+    for (b, price) in run
+        .bidders
+        .iter()
+        .zip(["¥951,000.00", "¥962,000.00", "¥940,000.00"])
+    {
+        if !table.contains(b.as_str()) || !table.contains(price) {
+            bail!("the bid table lacks {b} at {price}: {table}");
+        }
+    }
+    // Each bid's envelopes link to the ciphertexts, public since the opening.
+    let href = eval(
+        &tab,
+        &format!(
+            "document.querySelector('#bid-{} .docs a').getAttribute('href')",
+            run.bids[0]
+        ),
+    )?;
+    if !href
+        .as_str()
+        .is_some_and(|h| h.starts_with(&format!("/api/v1/tenders/{tender}/envelopes/")))
+    {
+        bail!("the envelope link is {href}");
+    }
+    shot("evaluation-declared")?;
+
+    // The qualification checklists: the third bid fails, with the reason.
+    for (j, b) in run.bids.iter().enumerate() {
+        let choice = if j == 2 { "fail" } else { "pass" };
+        tab.find_element(&format!(
+            "#checklist-{b} input[name='pass.0'][value='{choice}']"
+        ))?
+        .click()?;
+        if j == 2 {
+            set_css(
+                &tab,
+                &format!("#checklist-{b} input[name='reason.0']"),
+                "no valid Grade II licence in the bid",
+            )?;
+        }
+        tab.find_element(&format!("#save-checklist-{b}"))?.click()?;
+        tab.wait_for_element(&format!("#checklist-saved-{b}"))?;
+    }
+    // Saved answers come back on reload.
+    let failed = eval(
+        &tab,
+        &format!(
+            "document.querySelector(\"#checklist-{} input[value='fail']\").checked",
+            run.bids[2]
+        ),
+    )?;
+    if failed != serde_json::Value::Bool(true) {
+        bail!("the saved failure is not shown");
+    }
+
+    // Scores: out of range first (the browser flags it; sent anyway, the server refuses it).
+    let b0 = &run.bids[0];
+    set_css(&tab, &format!("#sheet-{b0} input[name='score.T1']"), "75")?;
+    set_css(&tab, &format!("#sheet-{b0} input[name='score.C1']"), "15")?;
+    let overflow = eval(
+        &tab,
+        &format!(
+            "document.querySelector(\"#sheet-{b0} input[name='score.T1']\").validity.rangeOverflow"
+        ),
+    )?;
+    if overflow != serde_json::Value::Bool(true) {
+        bail!("the browser does not flag 75 of 60");
+    }
+    eval(
+        &tab,
+        &format!("document.getElementById('sheet-{b0}').submit(); true"),
+    )?;
+    let error = tab
+        .wait_for_element(&format!("#error-{b0}"))?
+        .get_inner_text()?;
+    if !error.contains("outside that range") {
+        bail!("an out-of-range score said {error:?}");
+    }
+    let kept = eval(
+        &tab,
+        &format!("document.querySelector(\"#sheet-{b0} input[name='score.T1']\").value"),
+    )?;
+    if kept.as_str() != Some("75") {
+        bail!("the typed score was lost: {kept}");
+    }
+    shot("evaluation-score-refused")?;
+    for b in &run.bids {
+        set_css(&tab, &format!("#sheet-{b} input[name='score.T1']"), "52.5")?;
+        set_css(&tab, &format!("#sheet-{b} input[name='score.C1']"), "16")?;
+        tab.find_element(&format!("#save-sheet-{b}"))?.click()?;
+        tab.wait_for_element(&format!("#sheet-saved-{b}"))?;
+        // Until every member has scored every bid, only the evaluator's own scores.
+        tab.find_element("#sheets-sealed")?;
+    }
+
+    // The live progress: member 4 still owes a sheet; it arrives while the page is open.
+    tab.find_element("#progress-link")?.click()?;
+    tab.wait_for_element("#progress-table")?;
+    let last = &run.experts[4];
+    let cell = |field: &str| {
+        format!("document.querySelector('tr[data-member=\"{last}\"] [data-field=\"{field}\"]').textContent")
+    };
+    if eval(&tab, &cell("sheets"))?.as_str() != Some("2/3") {
+        bail!("member 4's sheets show {}", eval(&tab, &cell("sheets"))?);
+    }
+    if eval(&tab, "document.getElementById('ready').dataset.ready")?.as_str() != Some("false") {
+        bail!("the session shows ready too early");
+    }
+    wait_true(
+        &tab,
+        "document.getElementById('live-status').textContent.indexOf('Live') === 0",
+        "the progress stream",
+    )?;
+    eval(&tab, "window.stayedOnThePage = true; true")?;
+    run.api.call(
+        reqwest::Method::PUT,
+        &format!("/tenders/{tender}/evaluation/sheets/{}", run.bids[2]),
+        &run.tokens[4],
+        Some(json!({"scores": {"T1": "48", "C1": "14"}})),
+    )?;
+    wait_true(
+        &tab,
+        &format!(
+            "{} === '3/3' && document.getElementById('ready').dataset.ready === 'true'",
+            cell("sheets")
+        ),
+        "the table to update",
+    )?;
+    if eval(&tab, "window.stayedOnThePage === true")? != serde_json::Value::Bool(true) {
+        bail!("the page was reloaded rather than updated");
+    }
+    shot("evaluation-progress")?;
+
+    // Back in the workspace: everyone's sheets, and the report to draw up.
+    tab.find_element("#workspace-link")?.click()?;
+    tab.wait_for_element("#all-sheets")?;
+    let sheets = tab.find_element("#all-sheets")?.get_inner_text()?;
+    if !sheets.contains("48") || !sheets.contains(run.experts[4].as_str()) {
+        bail!("everyone's sheets are not shown: {sheets}");
+    }
+    tab.find_element("#draw-up")?.click()?;
+    let digest = tab
+        .wait_for_element("#report-digest")?
+        .get_inner_text()?
+        .trim()
+        .to_string();
+    let command = tab.find_element("#sign-command")?.get_inner_text()?;
+    let expected = format!(
+        "sealbid sign-report {tender} --server {base} --signing-key signing.key --digest {digest}"
+    );
+    if command.trim() != expected {
+        bail!("the command is {command:?}, not {expected:?}");
+    }
+    let ranking = tab.find_element("#report-ranking")?.get_inner_text()?;
+    if !ranking.contains(run.bidders[0].as_str()) || ranking.contains(run.bidders[2].as_str()) {
+        bail!("unexpected ranking: {ranking}");
+    }
+    let b64 = tab
+        .find_element("#signing-bytes")?
+        .get_inner_text()?
+        .trim()
+        .to_string();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&b64)?;
+    if !bytes.starts_with(b"sealbid.org/evaluation-report/v1\n") {
+        bail!("the signing bytes are not a report's");
+    }
+    shot("evaluation-report")?;
+
+    // The other four sign through the API (each with the version current then).
+    for token in &run.tokens[1..] {
+        let path = format!("/tenders/{tender}/evaluation/report");
+        let current = run.api.call(reqwest::Method::GET, &path, token, None)?;
+        let key = sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng);
+        run.api.call(
+            reqwest::Method::POST,
+            &format!("{path}/signatures"),
+            token,
+            Some(json!({
+                "key": key.verifying_key().to_string(),
+                "signature": key.sign(&bytes).to_string(),
+                "version": current["version"],
+            })),
+        )?;
+    }
+
+    // The evaluator signs last: a signature over something else first.
+    let key = sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng);
+    fill(&tab, "sign-key", &key.verifying_key().to_string())?;
+    fill(
+        &tab,
+        "sign-signature",
+        &key.sign(b"not the report").to_string(),
+    )?;
+    tab.find_element("#sign-report")?.click()?;
+    let error = tab.wait_for_element("#workspace-error")?.get_inner_text()?;
+    if !error.contains("does not verify") {
+        bail!("a wrong signature said {error:?}");
+    }
+    if value(&tab, "sign-key")? != key.verifying_key().to_string() {
+        bail!("the pasted key was lost");
+    }
+    set_value(&tab, "sign-signature", &key.sign(&bytes).to_string())?;
+    tab.find_element("#sign-report")?.click()?;
+    let logged = tab.wait_for_element("#report-logged")?.get_inner_text()?;
+    if !logged.contains("logged at index") {
+        bail!("not logged: {logged}");
+    }
+    let index = tab
+        .find_element("#report-log-index")?
+        .get_inner_text()?
+        .trim()
+        .to_string();
+    shot("evaluation-signed")?;
+
+    // The public result.
+    tab.find_element("#result-link")?.click()?;
+    let candidates = tab.wait_for_element("#candidates")?.get_inner_text()?;
+    for b in &run.bidders[..2] {
+        if !candidates.contains(b.as_str()) {
+            bail!("the candidates lack {b}: {candidates}");
+        }
+    }
+    let rejected = tab.find_element("#rejected")?.get_inner_text()?;
+    if !rejected.contains(run.bidders[2].as_str()) || !rejected.contains("failed qualification") {
+        bail!("the rejected bid is not shown: {rejected}");
+    }
+    let names = tab.find_element("#committee-names")?.get_inner_text()?;
+    if names.matches("Expert").count() != 5 {
+        bail!("the committee is not named: {names}");
+    }
+    if tab
+        .find_element("#result-log-index")?
+        .get_inner_text()?
+        .trim()
+        != index
+    {
+        bail!("the result names another log index");
+    }
+    shot("evaluation-result")?;
+    Ok(())
+}
+
+/// Member B has scored every bid with distinctive scores through the API (as have the others);
+/// member A, in the browser, sees none of them — nor does the API show them to A — until A has
+/// scored the last bid; then A's page shows everyone's sheets, B's included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluator_cannot_see_others_scores_before_submitting() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let w = evaluation_world(&app, "blind", &["951000.00", "962000.00", "958000.00"]).await;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
+    for (i, token) in w.tokens.iter().enumerate() {
+        app.post(
+            &path("declaration"),
+            Some(token),
+            json!({"no_conflict": true}),
+        )
+        .await
+        .expect(204);
+        if i == 0 {
+            continue;
+        }
+        for b in &w.bids {
+            let scores = if i == 1 {
+                json!({"T1": "47.25", "C1": "13.75"})
+            } else {
+                json!({"T1": format!("{}", 40 + i), "C1": "10"})
+            };
+            app.put(
+                &path(&format!("sheets/{b}")),
+                Some(token),
+                json!({"scores": scores}),
+            )
+            .await
+            .expect(204);
+        }
+    }
+    let sheets = app
+        .get(&path("sheets"), Some(&w.tokens[0]))
+        .await
+        .expect(200);
+    assert_eq!(sheets.body["complete"], false);
+    assert!(!sheets.text.contains("47.25"), "{}", sheets.text);
+    let run = BlindRun {
+        base: app.base.clone(),
+        tender: w.tender.clone(),
+        username: w.usernames[0].clone(),
+        token: w.tokens[0].clone(),
+        bids: w.bids.clone(),
+        api: ApiFromBrowser {
+            rt: tokio::runtime::Handle::current(),
+            client: app.client.clone(),
+            base: app.base.clone(),
+        },
+    };
+    tokio::task::spawn_blocking(move || drive_blind(&chrome, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session");
+    let sheets = app
+        .get(&path("sheets"), Some(&w.tokens[0]))
+        .await
+        .expect(200);
+    assert_eq!(sheets.body["complete"], true);
+    assert!(sheets.text.contains("47.25"), "{}", sheets.text);
+}
+
+struct BlindRun {
+    base: String,
+    tender: String,
+    username: String,
+    token: String,
+    bids: Vec<String>,
+    api: ApiFromBrowser,
+}
+
+fn drive_blind(chrome: &Path, run: &BlindRun) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    sign_in(&tab, base, &run.username)?;
+    tab.navigate_to(&format!("{base}/tenders/{}/evaluation", run.tender))?
+        .wait_until_navigated()?;
+    tab.wait_for_element("#bid-table")?;
+    let sealed = |when: &str| -> anyhow::Result<()> {
+        let html = page_html(&tab)?;
+        if html.contains("47.25") || html.contains("13.75") || html.contains("all-sheets") {
+            bail!("{when}: the page shows another member's scores");
+        }
+        tab.find_element("#sheets-sealed")?;
+        let api = run.api.call(
+            reqwest::Method::GET,
+            &format!("/tenders/{}/evaluation/sheets", run.tender),
+            &run.token,
+            None,
+        )?;
+        if api.to_string().contains("47.25") {
+            bail!("{when}: the API shows another member's scores");
+        }
+        Ok(())
+    };
+    sealed("before scoring")?;
+    let (last, others) = run.bids.split_last().ok_or_else(|| anyhow!("no bids"))?;
+    for b in others {
+        set_css(&tab, &format!("#sheet-{b} input[name='score.T1']"), "50")?;
+        set_css(&tab, &format!("#sheet-{b} input[name='score.C1']"), "15")?;
+        tab.find_element(&format!("#save-sheet-{b}"))?.click()?;
+        tab.wait_for_element(&format!("#sheet-saved-{b}"))?;
+        sealed("after scoring some of the bids")?;
+    }
+    // Reloading resumes with the saved scores filled in.
+    let first = &run.bids[0];
+    tab.reload(true, None)?.wait_until_navigated()?;
+    tab.wait_for_element(&format!("#sheet-saved-{first}"))?;
+    let kept = eval(
+        &tab,
+        &format!("document.querySelector(\"#sheet-{first} input[name='score.T1']\").value"),
+    )?;
+    if kept.as_str() != Some("50") {
+        bail!("the saved score is not filled in: {kept}");
+    }
+    sealed("after reloading")?;
+    set_css(&tab, &format!("#sheet-{last} input[name='score.T1']"), "51")?;
+    set_css(&tab, &format!("#sheet-{last} input[name='score.C1']"), "12")?;
+    tab.find_element(&format!("#save-sheet-{last}"))?.click()?;
+    let all = tab.wait_for_element("#all-sheets")?.get_inner_text()?;
+    if !all.contains("47.25") || !all.contains("13.75") {
+        bail!("after scoring every bid, B's scores are not shown: {all}");
+    }
+    Ok(())
+}

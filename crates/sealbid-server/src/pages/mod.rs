@@ -26,6 +26,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 mod bids;
+mod evaluation;
 mod form;
 mod reviews;
 mod sealed;
@@ -77,6 +78,34 @@ pub fn router() -> Router<AppState> {
         )
         // `{bid_id}.json`: the router takes no suffix after a parameter; the handler strips it.
         .route("/tenders/{id}/bid/receipts/{file}", get(bids::receipt))
+        // The evaluation: a member's workspace and its forms, the live progress, the result.
+        .route("/tenders/{id}/evaluation", get(evaluation::page))
+        .route(
+            "/tenders/{id}/evaluation/declaration",
+            post(evaluation::declare),
+        )
+        .route(
+            "/tenders/{id}/evaluation/qualification/{bid}",
+            post(evaluation::checklist),
+        )
+        .route(
+            "/tenders/{id}/evaluation/sheets/{bid}",
+            post(evaluation::sheet),
+        )
+        .route("/tenders/{id}/evaluation/report", post(evaluation::draw_up))
+        .route(
+            "/tenders/{id}/evaluation/report/sign",
+            post(evaluation::sign),
+        )
+        .route(
+            "/tenders/{id}/evaluation/progress",
+            get(evaluation::progress),
+        )
+        .route("/tenders/{id}/result", get(evaluation::result))
+        .route(
+            "/static/evaluation-progress.js",
+            get(evaluation::progress_script),
+        )
         .route("/reviews", get(reviews::queue))
         .route("/supervision/alerts", get(supervision::queue))
         .route("/supervision/alerts/{id}", get(supervision::alert))

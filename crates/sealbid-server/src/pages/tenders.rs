@@ -372,6 +372,8 @@ struct DetailPage {
     max_document: String,
     /// Committee, policy, sealed-bid count, closing checkpoint and opening record.
     sealing: Option<SealingView>,
+    /// The evaluation pages the viewer may open.
+    evaluation: super::evaluation::EvaluationLinks,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -667,6 +669,7 @@ async fn detail_response(
             cancel_text: extras.cancel_text,
             max_document: view::size(state.settings.max_document_bytes),
             sealing: sealed::sealing_view(state, t, extras.base.as_deref()).await?,
+            evaluation: super::evaluation::links(state, u, t).await?,
         })
     }
     .await;

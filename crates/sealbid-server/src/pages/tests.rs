@@ -1332,3 +1332,106 @@ async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
     assert!(hint.starts_with("sealbid verify-opening opening-record-QD-BID-030.json --log-key "));
     assert!(hint.ends_with("--server http://sealbid.test"), "{hint}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The evaluation pages (the whole session runs in the browser tests: tests/e2e/browser.rs)
+
+#[tokio::test]
+async fn the_evaluation_workspace_is_for_committee_members_only() {
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-EVAL-001").await;
+    let workspace = format!("/tenders/{id}/evaluation");
+    // Not signed in: to the sign-in page, coming back here.
+    let p = send(&f.app, get(&workspace, None)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        p.location,
+        format!("/login?next=%2Ftenders%2F{id}%2Fevaluation")
+    );
+    // Anyone else, whoever they are: the same 403, which says nothing of the tender.
+    let mut messages = Vec::new();
+    for who in ["bidder", "officer", "tenderee", "other"] {
+        let cookie = sign_in(&f.app, who).await;
+        let p = send(&f.app, get(&workspace, Some(&cookie))).await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}: {}", p.html);
+        assert!(p.content_type.starts_with("text/html"));
+        assert!(!p.html.contains("QD-EVAL-001"), "{who}");
+        messages.push(text_of(&p.html, "error-message").to_string());
+        // The forms refuse them the same way, storing nothing.
+        let p = send(
+            &f.app,
+            post(
+                &format!("{workspace}/declaration"),
+                Some(&cookie),
+                SAME_ORIGIN,
+                &[("no_conflict", "yes")],
+            ),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}: {}", p.html);
+    }
+    messages.dedup();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].contains("evaluation committee"), "{messages:?}");
+    // Malformed ids are 404 pages.
+    let bidder = sign_in(&f.app, "bidder").await;
+    let p = send(
+        &f.app,
+        get("/tenders/not-a-tender/evaluation", Some(&bidder)),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    // A cross-site post is refused before anything else.
+    let p = send(
+        &f.app,
+        post(
+            &format!("{workspace}/declaration"),
+            Some(&bidder),
+            Some("https://evil.example"),
+            &[("no_conflict", "yes")],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("another site"));
+}
+
+#[tokio::test]
+async fn progress_and_result_before_the_committee_is_drawn() {
+    let f = fixture().await;
+    let id = published_tender(&f, "QD-EVAL-002").await;
+    // The live progress: bidders are refused; the trading centre finds no committee yet.
+    let bidder = sign_in(&f.app, "bidder").await;
+    let p = send(
+        &f.app,
+        get(&format!("/tenders/{id}/evaluation/progress"), Some(&bidder)),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+    let officer = sign_in(&f.app, "officer").await;
+    let p = send(
+        &f.app,
+        get(
+            &format!("/tenders/{id}/evaluation/progress"),
+            Some(&officer),
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.html);
+    // The result is public, and says nothing until the report is logged.
+    let p = send(&f.app, get(&format!("/tenders/{id}/result"), None)).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("id=\"result-pending\""));
+    assert!(p.html.contains("The evaluation is in progress"));
+    assert!(!p.html.contains("id=\"candidates\""));
+    // No committee drawn: the tender's page links to none of the evaluation pages.
+    let d = send(&f.app, get(&format!("/tenders/{id}"), Some(&officer))).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert!(!d.html.contains("id=\"evaluation-links\""));
+    // The progress page's script is served as a script of our own (no inline script runs).
+    let js = send(&f.app, get("/static/evaluation-progress.js", None)).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.content_type.starts_with("text/javascript"));
+    assert!(js.html.contains("EventSource"));
+    assert!(js.html.contains("data-stream"));
+}
