@@ -613,6 +613,8 @@ e2e_test! {
             row(get.clone(), "/tenders/{O}/evaluation/progress/stream", None, [401, 404, 404, 403, 404, 403, 403, 403, 403]),
             row(post.clone(), "/tenders/{O}/evaluation/report", Some(json!({})), [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             row(get.clone(), "/tenders/{O}/evaluation/report", None, [401, 404, 404, 403, 404, 404, 403, 403, 403]),
+            row(post.clone(), "/tenders/{O}/evaluation/explanations", Some(json!({"bid": "00000000-0000-0000-0000-000000000000", "text": "reasons"})),
+                                                                                 [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             row(post.clone(), "/tenders/{O}/evaluation/report/signatures", Some(report_signature.clone()),
                                                                                  [401, 403, 403, 403, 403, 403, 403, 403, 403]),
             // After the evaluation: O has no signed report, so nothing is published (refused after

@@ -79,6 +79,7 @@ const API: &[(&str, &str)] = &[
     ("post", "/tenders/{id}/evaluation/report"),
     ("get", "/tenders/{id}/evaluation/report"),
     ("post", "/tenders/{id}/evaluation/report/signatures"),
+    ("post", "/tenders/{id}/evaluation/explanations"),
     ("get", "/tenders/{id}/award"),
     ("post", "/tenders/{id}/award/publication"),
     ("post", "/tenders/{id}/award/objections"),

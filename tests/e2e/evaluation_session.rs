@@ -244,7 +244,9 @@ e2e_test! {
 
         for (i, m) in members.iter().enumerate() {
             for (j, b) in bids.iter().enumerate() {
-                app.put(&sheet(b), Some(m), json!({"scores": {"T1": format!("{}", 40 + i + 2 * j)}})).await.expect(204);
+                // One member's total on the second bid strays far from the others'.
+                let t1 = if i == 3 && j == 1 { 20 } else { 40 + i + 2 * j };
+                app.put(&sheet(b), Some(m), json!({"scores": {"T1": t1.to_string()}})).await.expect(204);
             }
         }
         let ready = event_until(&mut stream, &mut buf, |v| v["ready_for_report"] == true).await;
@@ -268,9 +270,30 @@ e2e_test! {
         assert!(q.as_array().unwrap().iter().any(|b| b["bid"] == bids[0].as_str() && b["conclusion"]["result"] == "pass"));
         assert_eq!(report.body["report"]["members"][4]["representative"], true);
         assert_eq!(report.body["report"]["sheets"].as_array().unwrap().len(), 20);
-        // Drawn up again (nobody has signed): a new version.
+        // The stray total is flagged; nobody signs until its member has explained it.
+        let outliers = outcome["outliers"].as_array().unwrap();
+        assert_eq!(outliers.len(), 1, "{}", report.text);
+        assert_eq!(outliers[0]["bid"], bids[1].as_str());
+        let v1 = base64::engine::general_purpose::STANDARD
+            .decode(report.body["signing_bytes_b64"].as_str().unwrap()).unwrap();
+        let k = SigningKey::generate(&mut rand::rngs::OsRng);
+        let r = app.post(&path("report/signatures"), Some(&members[0]), json!({
+            "key": k.verifying_key().to_string(), "signature": k.sign(&v1).to_string(), "version": 1})).await.expect(409);
+        assert_eq!(r.code(), "explanation_missing");
+        assert!(r.message().contains(&experts[3]), "{}", r.text);
+        let r = app.post(&path("explanations"), Some(&members[0]), json!({"bid": bids[1], "text": "x"})).await.expect(422);
+        assert_eq!(r.code(), "not_an_outlier");
+        let r = app.post(&path("explanations"), Some(&members[3]), json!({"bid": bids[1], "text": "  "})).await.expect(422);
+        assert_eq!(r.code(), "invalid_text");
+        app.post(&path("explanations"), Some(&outsider), json!({"bid": bids[1], "text": "x"})).await.expect(403);
+        app.post(&path("explanations"), Some(&members[3]),
+            json!({"bid": bids[1], "text": "the method statement omits the traffic management plan the documents require"})).await.expect(204);
+        // Drawn up again (nobody has signed): a new version, with the explanation.
         let report = app.post(&path("report"), Some(&members[1]), json!({})).await.expect(201);
         assert_eq!(report.body["version"], 2);
+        assert_eq!(report.body["report"]["outcome"]["explanations"][0]["member"], experts[3].as_str());
+        let outcome = &report.body["report"]["outcome"];
+        let ranked: Vec<String> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap().to_string()).collect();
 
         // Who reads the report.
         app.get(&path("report"), Some(&owner)).await.expect(200);

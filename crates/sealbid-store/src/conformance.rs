@@ -2506,7 +2506,6 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         .is_none());
     assert_eq!(s.get_report(t.id).await.unwrap(), Some(report.clone()));
     // Once a report is drawn up, sheets and checklists are frozen.
-    let audits = audit_len(s.as_ref()).await;
     assert!(matches!(
         s.put_sheet(&sheet("{\"s\":3}", minutes(11)), &dev).await,
         Err(StoreError::Conflict("report_drawn_up"))
@@ -2516,6 +2515,17 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
             .await,
         Err(StoreError::Conflict("report_drawn_up"))
     ));
+    // Explanations of outliers are still taken while the report is drawn up.
+    s.put_explanation(&sheet("my reasons", minutes(11)), &dev)
+        .await
+        .unwrap();
+    s.put_explanation(&sheet("my better reasons", minutes(12)), &dev)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.list_explanations(t.id).await.unwrap(),
+        vec![sheet("my better reasons", minutes(12))]
+    );
     assert!(matches!(
         s.save_report(crate::ReportWrite {
             report: &report,
@@ -2526,6 +2536,7 @@ pub async fn evaluation_pool_and_draws(h: &dyn Harness) {
         .await,
         Err(StoreError::Conflict("report"))
     ));
+    let audits = audit_len(s.as_ref()).await;
     let signed = crate::StoredReport {
         version: 2,
         signatures: "[{\"member\":\"E2\"}]".into(),

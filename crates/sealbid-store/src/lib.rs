@@ -304,6 +304,10 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict("report_drawn_up")` once the tender has a report, like [`Store::put_sheet`].
     async fn put_qualification(&self, review: &StoredSheet, audit: &AuditEvent) -> Result<()>;
     async fn list_qualifications(&self, tender: TenderId) -> Result<Vec<StoredSheet>>;
+    /// Stores (or replaces) a member's explanation of an outlier score on a bid (`doc`: the text);
+    /// allowed while the report is drawn up, unlike sheets.
+    async fn put_explanation(&self, explanation: &StoredSheet, audit: &AuditEvent) -> Result<()>;
+    async fn list_explanations(&self, tender: TenderId) -> Result<Vec<StoredSheet>>;
     /// Sets the session's time (replacing it).
     async fn set_evaluation_time(&self, time: &EvaluationTime, audit: &AuditEvent) -> Result<()>;
     async fn get_evaluation_time(&self, tender: TenderId) -> Result<Option<EvaluationTime>>;

@@ -737,6 +737,16 @@ impl<B: Backend> Store for SqlStore<B> {
     async fn list_qualifications(&self, tender: TenderId) -> Result<Vec<crate::StoredSheet>> {
         self.list_qualifications_impl(tender).await
     }
+    async fn put_explanation(
+        &self,
+        explanation: &crate::StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.put_explanation_impl(explanation, audit).await
+    }
+    async fn list_explanations(&self, tender: TenderId) -> Result<Vec<crate::StoredSheet>> {
+        self.list_explanations_impl(tender).await
+    }
     async fn set_evaluation_time(
         &self,
         time: &crate::EvaluationTime,

@@ -231,6 +231,7 @@ endpoints! {
     session::draw_up_report / __path_draw_up_report,
     session::get_report / __path_get_report,
     session::sign_report / __path_sign_report,
+    session::explain / __path_explain,
     award::get_award / __path_get_award,
     award::publish / __path_publish,
     award::object / __path_object,

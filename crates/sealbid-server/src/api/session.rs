@@ -1147,6 +1147,29 @@ async fn compute_report(
             }
             e => AppError::invalid(e.code(), "scores", e.to_string()),
         })?;
+    let explanations: Vec<serde_json::Value> = state
+        .store
+        .list_explanations(t.id)
+        .await?
+        .iter()
+        .filter(|e| {
+            outcome
+                .outliers
+                .iter()
+                .any(|o| o.evaluator == e.user_id && o.bid == e.bid_id)
+        })
+        .map(|e| {
+            serde_json::json!({
+                "member": member_users.get(&e.user_id).map(|m| m.member.clone()),
+                "evaluator": e.user_id,
+                "bid": e.bid_id,
+                "text": e.doc,
+                "at": e.submitted_at,
+            })
+        })
+        .collect();
+    let mut outcome_json = serde_json::to_value(&outcome).map_err(internal)?;
+    outcome_json["explanations"] = serde_json::Value::Array(explanations);
     let sheets_json: Vec<serde_json::Value> = sheets
         .iter()
         .map(|s| {
@@ -1184,7 +1207,7 @@ async fn compute_report(
             "cost_floor": cost_floor,
         }),
         sheets: serde_json::Value::Array(sheets_json),
-        outcome: serde_json::to_value(&outcome).map_err(internal)?,
+        outcome: outcome_json,
     })
 }
 
@@ -1307,6 +1330,127 @@ pub async fn get_report(
     Ok(AppJson(report_view(&r)?))
 }
 
+/// The first outlier flag of the report without an explanation: (member, bid).
+fn unexplained_outlier(report: &EvaluationReport) -> Option<(String, String)> {
+    let flags = report.outcome["outliers"].as_array()?;
+    let explained = report.outcome["explanations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    flags.iter().find_map(|f| {
+        let done = explained
+            .iter()
+            .any(|e| e["evaluator"] == f["evaluator"] && e["bid"] == f["bid"]);
+        if done {
+            return None;
+        }
+        let member = report
+            .members
+            .iter()
+            .find(|m| serde_json::Value::String(m.user.clone()) == f["evaluator"])
+            .map_or_else(|| f["evaluator"].to_string(), |m| m.member.clone());
+        Some((member, f["bid"].as_str().unwrap_or_default().to_string()))
+    })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplanationBody {
+    #[schema(value_type = String, format = Uuid)]
+    pub bid: BidId,
+    /// Why the member's total differs so much from the others' (1–2000 characters).
+    pub text: String,
+}
+
+/// A member explains a total the report flags as an outlier (their total on a bid strays from the
+/// others' median by more than the rule allows). Then the report is drawn up again with it;
+/// nobody can sign while a flag is unexplained.
+#[utoipa::path(
+    post,
+    path = "/tenders/{id}/evaluation/explanations",
+    tag = "evaluation",
+    security(("bearer" = [])),
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    request_body = ExplanationBody,
+    responses(
+        (status = 204, description = "Stored"),
+        (status = 401, description = "No session", body = ErrorBody),
+        (status = 403, description = "Not a declared member", body = ErrorBody),
+        (status = 404, description = "No such tender, or no report yet", body = ErrorBody),
+        (status = 409, description = "Members have signed the report", body = ErrorBody),
+        (status = 422, description = "Not flagged, or no text", body = ErrorBody),
+    )
+)]
+pub async fn explain(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(id): AppPath<TenderId>,
+    AppJson(body): AppJson<ExplanationBody>,
+) -> AppResult<super::NoContent> {
+    let t = load(&state, id).await?;
+    let m = declared_member(&state, &user.user, &t).await?;
+    let stored = state
+        .store
+        .get_report(id)
+        .await?
+        .ok_or(AppError::NotFound("evaluation report"))?;
+    let sigs: Vec<MemberSignature> = serde_json::from_str(&stored.signatures).map_err(internal)?;
+    if !sigs.is_empty() {
+        return Err(AppError::Conflict {
+            code: "report_signed",
+            message: "members have signed the report: it can no longer change".into(),
+            state: Some(t.state),
+        });
+    }
+    let report: EvaluationReport = serde_json::from_str(&stored.body).map_err(internal)?;
+    let me = serde_json::Value::String(user.user.id.to_string());
+    let bid = serde_json::Value::String(body.bid.to_string());
+    let flagged = report.outcome["outliers"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|o| o["evaluator"] == me && o["bid"] == bid));
+    if !flagged {
+        return Err(AppError::invalid(
+            "not_an_outlier",
+            "bid",
+            "the report flags no total of yours on this bid: there is nothing to explain",
+        ));
+    }
+    let text = body.text.trim().to_string();
+    if text.is_empty() || text.chars().count() > 2000 {
+        return Err(AppError::invalid(
+            "invalid_text",
+            "text",
+            "the explanation has 1 to 2000 characters",
+        ));
+    }
+    let now = state.now();
+    let audit = AuditEvent::new(
+        Some(user.user.id),
+        now,
+        "evaluation.explain",
+        "tender",
+        id,
+    )
+    .with_change::<(), _>(
+        None,
+        Some(&serde_json::json!({"member": m.member, "bid": body.bid})),
+    );
+    state
+        .store
+        .put_explanation(
+            &sealbid_store::StoredSheet {
+                tender_id: id,
+                user_id: user.user.id,
+                bid_id: body.bid,
+                submitted_at: now,
+                doc: text,
+            },
+            &audit,
+        )
+        .await?;
+    Ok(super::NoContent)
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignBody {
@@ -1363,6 +1507,16 @@ pub async fn sign_report(
         });
     }
     let report: EvaluationReport = serde_json::from_str(&stored.body).map_err(internal)?;
+    if let Some((member, bid)) = unexplained_outlier(&report) {
+        return Err(AppError::Conflict {
+            code: "explanation_missing",
+            message: format!(
+                "member {member}'s total on bid {bid} strays from the others': they explain it \
+                 (POST …/evaluation/explanations), then the report is drawn up again"
+            ),
+            state: None,
+        });
+    }
     let mut sigs: Vec<MemberSignature> =
         serde_json::from_str(&stored.signatures).map_err(internal)?;
     if sigs.iter().any(|s| s.member == m.member) {

@@ -341,7 +341,8 @@ impl<B: Backend> SqlStore<B> {
         sheet: &StoredSheet,
         audit: &AuditEvent,
     ) -> Result<()> {
-        self.put_member_doc("score_sheets", sheet, audit).await
+        self.put_member_doc("score_sheets", sheet, true, audit)
+            .await
     }
 
     pub(super) async fn list_sheets_impl(&self, tender: TenderId) -> Result<Vec<StoredSheet>> {
@@ -353,8 +354,24 @@ impl<B: Backend> SqlStore<B> {
         review: &StoredSheet,
         audit: &AuditEvent,
     ) -> Result<()> {
-        self.put_member_doc("qualification_reviews", review, audit)
+        self.put_member_doc("qualification_reviews", review, true, audit)
             .await
+    }
+
+    pub(super) async fn put_explanation_impl(
+        &self,
+        explanation: &StoredSheet,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        self.put_member_doc("outlier_explanations", explanation, false, audit)
+            .await
+    }
+
+    pub(super) async fn list_explanations_impl(
+        &self,
+        tender: TenderId,
+    ) -> Result<Vec<StoredSheet>> {
+        self.list_member_docs("outlier_explanations", tender).await
     }
 
     pub(super) async fn list_qualifications_impl(
@@ -370,20 +387,24 @@ impl<B: Backend> SqlStore<B> {
         &self,
         table: &'static str,
         doc: &StoredSheet,
+        frozen_by_report: bool,
         audit: &AuditEvent,
     ) -> Result<()> {
         in_tx!(self, tx, {
-            let drawn = self
-                .b
-                .fetch_tx(
-                    &mut tx,
-                    &query(
-                        "SELECT version FROM evaluation_reports WHERE tender_id = $1",
-                        vec![Param::Id(doc.tender_id.0)],
-                        &[Ty::Int],
-                    ),
-                )
-                .await?;
+            let drawn = if !frozen_by_report {
+                Vec::new()
+            } else {
+                self.b
+                    .fetch_tx(
+                        &mut tx,
+                        &query(
+                            "SELECT version FROM evaluation_reports WHERE tender_id = $1",
+                            vec![Param::Id(doc.tender_id.0)],
+                            &[Ty::Int],
+                        ),
+                    )
+                    .await?
+            };
             if !drawn.is_empty() {
                 return Err(StoreError::Conflict("report_drawn_up"));
             }
