@@ -19,8 +19,7 @@ impl<B: Backend> SqlStore<B> {
         experts: &[ExpertRecord],
         audit: &AuditEvent,
     ) -> Result<u64> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<u64> = async {
+        in_tx!(self, tx, {
             let mut n = 0;
             for e in experts {
                 n += self
@@ -42,9 +41,7 @@ impl<B: Backend> SqlStore<B> {
             }
             self.append(&mut tx, audit).await?;
             Ok(n)
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn list_experts_impl(&self) -> Result<Vec<ExpertRecord>> {
@@ -68,8 +65,7 @@ impl<B: Backend> SqlStore<B> {
 
     pub(super) async fn save_draw_impl(&self, w: DrawWrite<'_>) -> Result<()> {
         let d = w.draw;
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        in_tx!(self, tx, {
             if let Some((t, expected)) = w.tender {
                 self.update_tender_tx(&mut tx, t, expected).await?;
             }
@@ -142,9 +138,7 @@ impl<B: Backend> SqlStore<B> {
             }
             self.append(&mut tx, w.audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn get_draw_pool_impl(
@@ -194,8 +188,7 @@ impl<B: Backend> SqlStore<B> {
         at: chrono::DateTime<chrono::Utc>,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        in_tx!(self, tx, {
             self.b
                 .execute(
                     &mut tx,
@@ -222,9 +215,7 @@ impl<B: Backend> SqlStore<B> {
                 .map_err(on_fk("unknown_user"))?;
             self.append(&mut tx, audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn expert_of_user_impl(&self, user: UserId) -> Result<Option<String>> {
@@ -244,8 +235,7 @@ impl<B: Backend> SqlStore<B> {
         d: &Declaration,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        in_tx!(self, tx, {
             self.b
                 .execute(
                     &mut tx,
@@ -265,9 +255,7 @@ impl<B: Backend> SqlStore<B> {
                 .map_err(on_fk("unknown_tender"))?;
             self.append(&mut tx, audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn get_declaration_impl(
@@ -304,8 +292,7 @@ impl<B: Backend> SqlStore<B> {
         at: chrono::DateTime<chrono::Utc>,
         audit: &AuditEvent,
     ) -> Result<()> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        in_tx!(self, tx, {
             self.b
                 .execute(
                     &mut tx,
@@ -319,9 +306,7 @@ impl<B: Backend> SqlStore<B> {
                 .map_err(on_fk("unknown_tender"))?;
             self.append(&mut tx, audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn get_scheme_impl(&self, tender: TenderId) -> Result<Option<String>> {

@@ -84,8 +84,7 @@ impl<B: Backend> SqlStore<B> {
                 ));
             }
         }
-        let mut tx = self.b.begin().await?;
-        let r: Result<ScreeningSaved> = async {
+        in_tx!(self, tx, {
             let s = w.screening;
             let replaced = self
                 .b
@@ -169,9 +168,7 @@ impl<B: Backend> SqlStore<B> {
             }
             self.append(&mut tx, w.audit).await?;
             Ok(saved)
-        }
-        .await;
-        self.finish(tx, r).await
+        })
     }
 
     pub(super) async fn get_tender_screening_impl(
@@ -313,8 +310,7 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(super) async fn review_alert_impl(&self, d: AlertDecision<'_>) -> Result<StoredAlert> {
-        let mut tx = self.b.begin().await?;
-        let r: Result<()> = async {
+        in_tx!(self, tx, {
             let review = d.review;
             let n = self
                 .b
@@ -425,9 +421,7 @@ impl<B: Backend> SqlStore<B> {
             }
             self.append(&mut tx, d.audit).await?;
             Ok(())
-        }
-        .await;
-        self.finish(tx, r).await?;
+        })?;
         self.get_alert_impl(d.alert)
             .await?
             .ok_or(StoreError::NotFound)
