@@ -1591,3 +1591,510 @@ fn drive_blind(chrome: &Path, run: &BlindRun) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// After the evaluation: publication, objections, the award notice, the contract, the refunds
+
+/// The evaluation world of `evaluation_world` (three bids, five members) with every member
+/// declared, every bid checked (all pass) and scored through the API, as in
+/// `evaluation_session.rs`, and the session's time set 2 days out; the report is not drawn up.
+struct AwardWorld {
+    w: EvalWorld,
+    prefix: String,
+    /// The session's time as set.
+    due: DateTime<Utc>,
+}
+
+async fn scored_world(app: &crate::support::TestApp, prefix: &str) -> AwardWorld {
+    let w = evaluation_world(app, prefix, &["951000.00", "962000.00", "940000.00"]).await;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
+    let due = app.clock_now() + Duration::days(2);
+    app.put(
+        &path("time"),
+        Some(&w.owner),
+        json!({"due_at": due.to_rfc3339()}),
+    )
+    .await
+    .expect(204);
+    for (i, token) in w.tokens.iter().enumerate() {
+        app.post(
+            &path("declaration"),
+            Some(token),
+            json!({"no_conflict": true}),
+        )
+        .await
+        .expect(204);
+        for (j, b) in w.bids.iter().enumerate() {
+            app.put(
+                &path(&format!("qualification/{b}")),
+                Some(token),
+                json!({"items": [{"criterion": 0, "pass": true}]}),
+            )
+            .await
+            .expect(204);
+            app.put(
+                &path(&format!("sheets/{b}")),
+                Some(token),
+                json!({"scores": {"T1": format!("{}", 40 + i + 2 * j), "C1": format!("{}", 10 + i)}}),
+            )
+            .await
+            .expect(204);
+        }
+    }
+    AwardWorld {
+        w,
+        prefix: prefix.to_string(),
+        due,
+    }
+}
+
+/// Draws up the report and has every member sign it (each with a key of their own): the last
+/// signature logs it. Returns the candidates' bids in rank order.
+async fn log_report(app: &crate::support::TestApp, w: &EvalWorld) -> Vec<String> {
+    use base64::Engine as _;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
+    let report = app
+        .post(&path("report"), Some(&w.tokens[0]), json!({}))
+        .await
+        .expect(201);
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(report.body["signing_bytes_b64"].as_str().expect("bytes"))
+        .expect("base64");
+    for token in &w.tokens {
+        let key = sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng);
+        let current = app.get(&path("report"), Some(token)).await.expect(200);
+        app.post(
+            &path("report/signatures"),
+            Some(token),
+            json!({"key": key.verifying_key().to_string(),
+                   "signature": key.sign(&bytes).to_string(),
+                   "version": current.body["version"]}),
+        )
+        .await
+        .expect(200);
+    }
+    let r = app.get(&path("report"), Some(&w.owner)).await.expect(200);
+    assert!(r.body["logged"]["log_index"].is_u64(), "{}", r.text);
+    r.body["report"]["outcome"]["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .map(|c| c["bid"].as_str().expect("bid").to_string())
+        .collect()
+}
+
+/// Two members ask for more time in their workspaces (the first without a reason first: refused,
+/// then recorded without extending; the second, making more than a third of five, extends it by
+/// 24 hours). Then, with the report logged, the tenderee publishes the candidates in the result
+/// page; a bidder objects; the clock passes the end of the publication and a second objection
+/// sent from the page still open is refused with the closing time; the tenderee answers, gives
+/// the award notice to the first candidate and records the contract; the centre officer finds the
+/// refunds in the task list, and once they are overdue (shown first) marks them refunded, one from
+/// the result page and the others from the list. The tender is then complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenderee_awards_and_a_bidder_objects_in_the_browser() {
+    let Some(chrome) = chromium() else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let aw = scored_world(&app, "award").await;
+    let shots = std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from);
+
+    // The members' part: more time.
+    let run = MoreTimeRun {
+        base: app.base.clone(),
+        tender: aw.w.tender.clone(),
+        usernames: aw.w.usernames[..2].to_vec(),
+        due: aw.due,
+        shots: shots.clone(),
+    };
+    let chrome2 = chrome.clone();
+    tokio::task::spawn_blocking(move || drive_more_time(&chrome2, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session (more time)");
+    let progress = app
+        .get(
+            &format!("/tenders/{}/evaluation/progress", aw.w.tender),
+            Some(&aw.w.tokens[0]),
+        )
+        .await
+        .expect(200);
+    assert_eq!(progress.body["extended"], 1, "{}", progress.text);
+
+    // The report, logged.
+    let candidates = log_report(&app, &aw.w).await;
+    assert_eq!(candidates.len(), 3);
+
+    let tender = aw.w.tender.clone();
+    let run = AwardRun {
+        base: app.base.clone(),
+        clock: app.clock.clone(),
+        tender: tender.clone(),
+        owner_username: format!("{}.owner", aw.prefix),
+        owner: aw.w.owner.clone(),
+        officer_username: format!("{}.officer", aw.prefix),
+        bidder_username: format!("{}.bidder0", aw.prefix),
+        api: ApiFromBrowser {
+            rt: tokio::runtime::Handle::current(),
+            client: app.client.clone(),
+            base: app.base.clone(),
+        },
+        shots,
+    };
+    tokio::task::spawn_blocking(move || drive_award(&chrome, &run))
+        .await
+        .expect("browser thread")
+        .expect("browser session (award)");
+
+    // The end state, through the API.
+    let t = app
+        .get(&format!("/tenders/{tender}"), None)
+        .await
+        .expect(200);
+    assert_eq!(t.body["state"], "completed", "{}", t.text);
+    let a = app
+        .get(&format!("/tenders/{tender}/award"), Some(&aw.w.owner))
+        .await
+        .expect(200);
+    assert_eq!(a.body["notice"]["winner"]["bid"], candidates[0].as_str());
+    assert_eq!(a.body["contract"]["reference"], "AWD-C-001");
+    let objections = a.body["objections"].as_array().expect("objections");
+    assert_eq!(objections.len(), 1, "{}", a.text);
+    assert_eq!(objections[0]["answer"]["upheld"], false);
+    let refunds = a.body["refunds"].as_array().expect("refunds");
+    assert_eq!(refunds.len(), 3);
+    assert!(
+        refunds.iter().all(|r| r["refunded_at"].is_string()),
+        "{}",
+        a.text
+    );
+    let officer = app.login(&format!("{}.officer", aw.prefix)).await;
+    let left = app.get("/refunds", Some(&officer)).await.expect(200);
+    assert_eq!(left.body, json!([]));
+}
+
+struct MoreTimeRun {
+    base: String,
+    tender: String,
+    /// Two members.
+    usernames: Vec<String>,
+    due: DateTime<Utc>,
+    shots: Option<PathBuf>,
+}
+
+fn screenshot(tab: &Tab, shots: &Option<PathBuf>, name: &str) -> anyhow::Result<()> {
+    if let Some(dir) = shots {
+        let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
+    }
+    Ok(())
+}
+
+fn drive_more_time(chrome: &Path, run: &MoreTimeRun) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let workspace = format!("{base}/tenders/{}/evaluation", run.tender);
+
+    // The first member: no reason, refused; then recorded, not extended.
+    sign_in(&tab, base, &run.usernames[0])?;
+    tab.navigate_to(&workspace)?.wait_until_navigated()?;
+    tab.wait_for_element("#more-time-form")?;
+    let status = tab.find_element("#more-time-status")?.get_inner_text()?;
+    if !status.contains("0 of 5 members") {
+        bail!("before asking: {status:?}");
+    }
+    tab.find_element("#ask-more-time")?.click()?;
+    let error = tab.wait_for_element("#more-time-error")?.get_inner_text()?;
+    if !error.contains("why the time is not enough") {
+        bail!("asking without a reason said {error:?}");
+    }
+    fill(
+        &tab,
+        "more-time-reason",
+        "The technical proposals run to 400 pages. 技术标篇幅较长",
+    )?;
+    tab.find_element("#ask-more-time")?.click()?;
+    let flash = tab.wait_for_element("#flash")?.get_inner_text()?;
+    if !flash.contains("not extended") {
+        bail!("the first request said {flash:?}");
+    }
+    let status = tab.find_element("#more-time-status")?.get_inner_text()?;
+    if !status.contains("1 of 5 members") || !status.contains("you among them") {
+        bail!("after the first request: {status:?}");
+    }
+    if tab
+        .find_element("#more-time-extended")?
+        .get_inner_text()?
+        .trim()
+        != "0"
+    {
+        bail!("extended after one request of five");
+    }
+    if page_html(&tab)?.contains("id=\"more-time-form\"") {
+        bail!("the form is offered again after asking");
+    }
+    screenshot(&tab, &run.shots, "more-time-asked")?;
+
+    // The second member: more than a third of five have asked, the time is extended.
+    sign_in(&tab, base, &run.usernames[1])?;
+    tab.navigate_to(&workspace)?.wait_until_navigated()?;
+    tab.wait_for_element("#more-time-form")?;
+    fill(&tab, "more-time-reason", "Site visit reports to read.")?;
+    tab.find_element("#ask-more-time")?.click()?;
+    let flash = tab.wait_for_element("#flash")?.get_inner_text()?;
+    if !flash.contains("extended by 24 hours") {
+        bail!("the second request said {flash:?}");
+    }
+    let status = tab.find_element("#more-time-status")?.get_inner_text()?;
+    if !status.contains("2 of 5 members") {
+        bail!("after the second request: {status:?}");
+    }
+    if tab
+        .find_element("#more-time-extended")?
+        .get_inner_text()?
+        .trim()
+        != "1"
+    {
+        bail!("not extended after two requests of five");
+    }
+    let due = tab.find_element("#more-time-due")?.get_inner_text()?;
+    let expected = sealbid_domain::tender::china_time(run.due + Duration::hours(24));
+    if due.trim() != expected {
+        bail!("the time is {due:?}, not {expected:?}");
+    }
+    screenshot(&tab, &run.shots, "more-time-extended")?;
+    Ok(())
+}
+
+struct AwardRun {
+    base: String,
+    clock: ManualClock,
+    tender: String,
+    owner_username: String,
+    owner: String,
+    officer_username: String,
+    bidder_username: String,
+    api: ApiFromBrowser,
+    shots: Option<PathBuf>,
+}
+
+/// Clicks a form's button and waits for `appears` (an element only the answering page has);
+/// returns its text.
+fn submit_and_wait(tab: &Tab, button: &str, appears: &str) -> anyhow::Result<String> {
+    tab.find_element(button)?.click()?;
+    tab.wait_for_element(appears)?.get_inner_text()
+}
+
+fn drive_award(chrome: &Path, run: &AwardRun) -> anyhow::Result<()> {
+    let base = run.base.as_str();
+    let tender = run.tender.as_str();
+    let result = format!("{base}/tenders/{tender}/result");
+    let browser = launch(chrome)?;
+    let tab = browser.new_tab()?;
+    tab.set_default_timeout(StdDuration::from_secs(30));
+    let shot = |name: &str| screenshot(&tab, &run.shots, name);
+
+    // The tenderee publishes the candidates until a chosen end (4 days).
+    sign_in(&tab, base, &run.owner_username)?;
+    tab.navigate_to(&result)?.wait_until_navigated()?;
+    tab.wait_for_element("#publish-form")?;
+    if page_html(&tab)?.contains("id=\"object-form\"") {
+        bail!("the tenderee is offered the objection form");
+    }
+    let end = run.clock.now() + Duration::days(4);
+    set_value(&tab, "publish-end", &local(end))?;
+    submit_and_wait(&tab, "#publish", "#flash")?;
+    let window_end = tab.find_element("#window-end")?.get_inner_text()?;
+    let closing = sealbid_domain::tender::china_time(end);
+    if window_end.trim() != closing {
+        bail!("the publication ends {window_end:?}, not {closing:?}");
+    }
+    if page_html(&tab)?.contains("id=\"publish-form\"") {
+        bail!("the publish form is still offered");
+    }
+    shot("award-published")?;
+
+    // A bidder objects during the window.
+    sign_in(&tab, base, &run.bidder_username)?;
+    tab.navigate_to(&result)?.wait_until_navigated()?;
+    tab.wait_for_element("#object-form")?;
+    let html = page_html(&tab)?;
+    if html.contains("id=\"publish-form\"") || html.contains("id=\"notice-form\"") {
+        bail!("a bidder is offered the tenderee's forms");
+    }
+    fill(
+        &tab,
+        "objection-text",
+        "Our Grade II licence was renewed in March 2025. 资质已于三月续期",
+    )?;
+    submit_and_wait(&tab, "#object", "#flash")?;
+    let own = tab
+        .wait_for_element("#objection-text-1")?
+        .get_inner_text()?;
+    if !own.contains("renewed in March") {
+        bail!("the objector does not see its objection: {own:?}");
+    }
+    // The page stays open while the publication ends; a second objection is refused.
+    tab.wait_for_element("#object-form")?;
+    run.clock.advance(Duration::days(4) + Duration::minutes(1));
+    fill(&tab, "objection-text", "A second point, sent too late.")?;
+    let error = submit_and_wait(&tab, "#object", "#object-error")?;
+    if !error.contains("objection_window_closed") || !error.contains(&closing) {
+        bail!("the late objection said {error:?} (closing {closing})");
+    }
+    if value(&tab, "objection-text")? != "A second point, sent too late." {
+        bail!("the typed objection was lost");
+    }
+    shot("award-objection-refused")?;
+
+    // The tenderee answers, gives the award notice and records the contract.
+    sign_in(&tab, base, &run.owner_username)?;
+    tab.navigate_to(&result)?.wait_until_navigated()?;
+    tab.wait_for_element("#answer-form-1")?;
+    let text = tab.find_element("#objection-text-1")?.get_inner_text()?;
+    if !text.contains("renewed in March") {
+        bail!("the tenderee does not see the objection: {text:?}");
+    }
+    fill(
+        &tab,
+        "answer-text-1",
+        "The committee checked the certificate: it expired before the bid deadline.",
+    )?;
+    submit_and_wait(&tab, "#answer-1", "#flash")?;
+    let answer = tab
+        .wait_for_element("#objection-answer-1")?
+        .get_inner_text()?;
+    if !answer.contains("not upheld") || !answer.contains("late") {
+        bail!("the answer shows {answer:?}");
+    }
+    let selected = eval(&tab, "document.getElementById('notice-bid').selectedIndex")?;
+    if selected != json!(0) {
+        bail!("the first candidate is not chosen by default: {selected}");
+    }
+    let winner = submit_and_wait(&tab, "#give-notice", "#notice-winner")?;
+    let award = run.api.call(
+        reqwest::Method::GET,
+        &format!("/tenders/{tender}/award"),
+        &run.owner,
+        None,
+    )?;
+    let name = award["notice"]["winner"]["bidder_name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let price = award["notice"]["winner"]["price"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if name.is_empty() || !winner.contains(&name) {
+        bail!("the notice shows {winner:?}, the API names {name:?}");
+    }
+    tab.wait_for_element("#contract-form")?;
+    // Signed a day later.
+    run.clock.advance(Duration::days(1));
+    set_value(
+        &tab,
+        "contract-signed-at",
+        &local(run.clock.now() - Duration::hours(1)),
+    )?;
+    fill(&tab, "contract-amount", &price)?;
+    fill(&tab, "contract-reference", "AWD-C-001")?;
+    let record = submit_and_wait(&tab, "#record-contract", "#contract-record")?;
+    if !record.contains("AWD-C-001") {
+        bail!("the contract shows {record:?}");
+    }
+    let rows = eval(
+        &tab,
+        "document.querySelectorAll('#refund-table tbody tr').length",
+    )?;
+    if rows != json!(3) || page_html(&tab)?.contains("mark-refunded-") {
+        bail!("the tenderee sees {rows} refunds, or the centre's buttons");
+    }
+    shot("award-contract")?;
+
+    // The centre officer: the refund tasks, due in 5 days.
+    sign_in(&tab, base, &run.officer_username)?;
+    tab.find_element("#refunds-link")?.click()?;
+    tab.wait_for_element("#refund-tasks")?;
+    let count = |css: &str| -> anyhow::Result<i64> {
+        Ok(eval(
+            &tab,
+            &format!(
+                "document.querySelectorAll({}).length",
+                serde_json::to_string(css)?
+            ),
+        )?
+        .as_i64()
+        .unwrap_or(-1))
+    };
+    if count("#refund-tasks tbody tr")? != 3 || count("tr[data-overdue='true']")? != 0 {
+        bail!("before the due time: {}", page_html(&tab)?);
+    }
+    // Past the due time: overdue, listed first, and found by the filter.
+    run.clock.advance(Duration::days(5));
+    tab.find_element("#only-overdue")?.click()?;
+    tab.find_element("#filter")?.click()?;
+    wait_true(
+        &tab,
+        "document.querySelectorAll(\"#refund-tasks tr[data-overdue='true']\").length === 3",
+        "the overdue refunds",
+    )?;
+    let first = eval(
+        &tab,
+        "document.querySelector('#refund-tasks tbody tr').dataset.overdue",
+    )?;
+    if first != json!("true") {
+        bail!("the first row is not overdue");
+    }
+    if !tab
+        .find_element("#overdue-count")?
+        .get_inner_text()?
+        .contains("3 overdue")
+    {
+        bail!("the overdue count is not shown");
+    }
+    shot("award-refunds-overdue")?;
+    // One from the tender's result page (the row links to it).
+    let org = eval(
+        &tab,
+        "document.querySelector('#refund-tasks tbody tr').dataset.org",
+    )?
+    .as_str()
+    .unwrap_or_default()
+    .to_string();
+    tab.find_element(&format!(
+        "#refund-tasks a[href='/tenders/{tender}/result#refunds']"
+    ))?
+    .click()?;
+    tab.wait_for_element(&format!("#mark-refunded-{org}"))?
+        .click()?;
+    tab.wait_for_element("#flash")?;
+    if page_html(&tab)?.contains(&format!("id=\"mark-refunded-{org}\"")) {
+        bail!("the refund is still offered after marking it");
+    }
+    // The others from the list.
+    tab.find_element("#refunds-link")?.click()?;
+    tab.wait_for_element("#refund-tasks")?;
+    for left in [2, 1] {
+        if count("#refund-tasks .mark-refunded")? != left {
+            bail!("{left} refunds should be left: {}", page_html(&tab)?);
+        }
+        tab.find_element("#refund-tasks .mark-refunded")?.click()?;
+        wait_true(
+            &tab,
+            &format!(
+                "document.getElementById('flash') !== null && \
+                 document.querySelectorAll('#refund-tasks .mark-refunded').length === {}",
+                left - 1
+            ),
+            "the refund to be marked",
+        )?;
+    }
+    tab.wait_for_element("#no-refunds")?;
+    shot("award-refunds-done")?;
+    Ok(())
+}

@@ -1,9 +1,10 @@
 //! The evaluation pages: a committee member's workspace (the conflict-of-interest declaration; then
 //! the opened bids with their envelopes, a qualification checklist and a score sheet per bid, the
 //! member's own saved answers filled in; everyone's sheets once every member has scored every bid;
-//! drawing up the report and signing it), the live progress for the chair, the trading centre and
-//! supervisors (server-rendered, kept current by the API's server-sent events), and the public
-//! result once the signed report is logged.
+//! drawing up the report and signing it; asking for more time), the live progress for the chair,
+//! the trading centre and supervisors (server-rendered, kept current by the API's server-sent
+//! events), and the public result once the signed report is logged (with the steps after the
+//! evaluation from `super::award`).
 //!
 //! Every rule is the API's: the handlers call the API's own handlers and functions
 //! (`crate::api::evaluation`, `crate::api::session`) with the page's signed-in user, and only lay
@@ -212,12 +213,32 @@ struct WorkspacePage {
     report: Option<ReportBox>,
     sign_key: String,
     sign_signature: String,
+    more_time: MoreTimeBox,
+}
+
+/// Asking for more time (条例 48): the form, or where the requests stand.
+#[derive(Default)]
+pub struct MoreTimeBox {
+    /// The member may ask (has not asked, no report drawn up yet).
+    pub can_ask: bool,
+    pub asked: bool,
+    /// Members who have asked, of `size`.
+    pub requests: usize,
+    pub size: usize,
+    /// How many times the time was extended.
+    pub extended: u32,
+    pub due: Option<String>,
+    pub reason: String,
+    pub error: Option<String>,
 }
 
 /// What a refused form had in it, to show it again.
 #[derive(Default)]
 struct Typed {
     statement: String,
+    /// The refused form was the request for more time, with this reason.
+    more_time: bool,
+    reason: String,
     bid: Option<BidId>,
     checklist: Option<Vec<(Option<bool>, String)>>,
     scores: Option<BTreeMap<String, String>>,
@@ -235,6 +256,14 @@ fn flash_text(done: &str) -> Option<&'static str> {
         "signed" => "Your signature is recorded. 已签署",
         "logged" => {
             "Every member has signed: the report is countersigned and logged. 评标报告已记入日志"
+        }
+        "time-asked" => {
+            "Your request for more time is recorded; the time is not extended yet: that takes \
+             more than a third of the members. 已申请延长评标时间（未延长）"
+        }
+        "time-extended" => {
+            "Your request made more than a third of the members ask: the time is extended by \
+             24 hours. 评标时间已延长"
         }
         _ => return None,
     })
@@ -341,6 +370,7 @@ async fn workspace(
         report: None,
         sign_key: typed.sign_key.clone(),
         sign_signature: typed.sign_signature.clone(),
+        more_time: MoreTimeBox::default(),
     };
     if !declared {
         // Nothing of the bids before the declaration.
@@ -468,7 +498,10 @@ async fn workspace(
         });
     }
     // An error that belongs to no bid's form goes on top.
-    if typed.bid.is_none() {
+    if typed.more_time {
+        page.more_time.error = error;
+        page.more_time.reason = typed.reason.clone();
+    } else if typed.bid.is_none() {
         page.error = error;
     }
 
@@ -509,6 +542,14 @@ async fn workspace(
     page.due = progress.due_at.map(view::time);
     page.ready_for_report = progress.ready_for_report;
     page.bids = bids;
+    page.more_time.asked = progress
+        .members
+        .iter()
+        .any(|p| p.member == m.member && p.asked_for_time);
+    page.more_time.requests = progress.members.iter().filter(|p| p.asked_for_time).count();
+    page.more_time.size = progress.members.len();
+    page.more_time.extended = progress.extended;
+    page.more_time.due = page.due.clone();
 
     if state.store.get_report(t.id).await?.is_some() {
         let r = session_api::get_report(s(), user.clone(), AppPath(t.id))
@@ -542,6 +583,8 @@ async fn workspace(
     } else {
         page.can_draw_up = progress.ready_for_report;
     }
+    // The API refuses requests once a report is drawn up, and a second request of a member.
+    page.more_time.can_ask = !page.more_time.asked && page.report.is_none();
     Ok(page)
 }
 
@@ -912,6 +955,56 @@ pub async fn sign(
     after_form(&state, &user, &id, &headers, outcome, typed).await
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MoreTimeForm {
+    reason: String,
+}
+
+pub async fn more_time(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<MoreTimeForm>, FormRejection>,
+) -> Response {
+    let Some(user) = user else {
+        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
+    };
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
+    };
+    let outcome = async {
+        let t = load(&state, &id).await?;
+        let asked = session_api::more_time(
+            State(state.clone()),
+            user.clone(),
+            AppPath(t.id),
+            AppJson(session_api::MoreTimeBody {
+                reason: f.reason.clone(),
+            }),
+        )
+        .await?
+        .0;
+        Ok((
+            if asked.extended {
+                "time-extended"
+            } else {
+                "time-asked"
+            },
+            "#more-time".to_string(),
+        ))
+    }
+    .await;
+    let typed = Typed {
+        more_time: true,
+        reason: f.reason,
+        ..Typed::default()
+    };
+    after_form(&state, &user, &id, &headers, outcome, typed).await
+}
+
 // ---------------------------------------------------------------------------------------------
 // The live progress
 
@@ -1115,6 +1208,7 @@ struct ResultPage {
     tender_id: String,
     code: String,
     title: String,
+    flash: Option<&'static str>,
     logged: bool,
     drawn_up_at: String,
     candidates: Vec<RankRow>,
@@ -1124,86 +1218,125 @@ struct ResultPage {
     members: Vec<MemberRow>,
     log_index: String,
     checkpoint: String,
+    /// After the evaluation: the publication, objections, award, contract and refunds.
+    award: super::award::AwardSection,
 }
 
 pub async fn result(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path(id): Path<String>,
+    query: Result<Query<DoneQuery>, QueryRejection>,
 ) -> Response {
-    let nav = Nav::new(user.as_ref(), "tenders");
-    let built: AppResult<ResultPage> = async {
-        let t = super::tenders::load_visible(&state, user.as_ref().map(|u| &u.user), &id).await?;
-        let mut page = ResultPage {
-            nav: nav.clone(),
-            tender_id: t.id.to_string(),
-            code: t.code.as_str().to_string(),
-            title: t.terms.title.clone(),
-            logged: false,
-            drawn_up_at: String::new(),
-            candidates: Vec::new(),
-            ranking: Vec::new(),
-            rejected: Vec::new(),
-            all_rejected: false,
-            members: Vec::new(),
-            log_index: String::new(),
-            checkpoint: String::new(),
-        };
-        // Nothing before the report is logged: no names, no scores.
-        let Some(stored) = state.store.get_report(t.id).await? else {
-            return Ok(page);
-        };
-        let (Some(doc), Some(index), Some(checkpoint)) =
-            (&stored.logged, stored.log_index, &stored.checkpoint)
-        else {
-            return Ok(page);
-        };
-        let logged = Signed::<SignedReport>::from_json_bytes(doc.as_bytes()).map_err(internal)?;
-        let report = logged.body.report;
-        let outcome: Outcome = serde_json::from_value(report.outcome.clone()).map_err(internal)?;
-        let opened = session_api::opened_bids(&state, &t).await?;
-        let names: HashMap<BidId, String> = opened
-            .bids
-            .iter()
-            .map(|(id, b)| (*id, bidder_name(b)))
-            .collect();
-        let mut rejected = rejected_rows(&outcome, &names);
-        // Bids that did not open validly were rejected at the opening, on the record's ground.
-        for (_, b) in &opened.bids {
-            if let BidOutcome::Invalid { code, reason } = &b.outcome {
-                rejected.push(reject_row(
-                    bidder_name(b),
-                    b.price
-                        .as_ref()
-                        .map(|p| yuan(p.total))
-                        .unwrap_or_else(|| "—".into()),
-                    &format!("invalid at opening: {code}"),
-                    "开标记录",
-                    reason,
-                ));
-            }
-        }
-        page.logged = true;
-        page.drawn_up_at = view::time(report.drawn_up_at);
-        page.candidates = rank_rows(&outcome.candidates, &outcome.candidates, &names);
-        page.ranking = rank_rows(&outcome.ranking, &outcome.candidates, &names);
-        page.rejected = rejected;
-        page.all_rejected = outcome.all_rejected;
-        page.members = report
-            .members
-            .iter()
-            .map(|m| MemberRow {
-                name: m.name.clone(),
-                representative: m.representative,
-            })
-            .collect();
-        page.log_index = index.to_string();
-        page.checkpoint = checkpoint.clone();
-        Ok(page)
-    }
-    .await;
-    match built {
-        Ok(p) => render(StatusCode::OK, &p, &nav),
+    let done = query.map(|Query(q)| q.done).unwrap_or_default();
+    result_response(
+        &state,
+        user.as_ref(),
+        &id,
+        StatusCode::OK,
+        super::award::flash_text(&done),
+        None,
+    )
+    .await
+}
+
+/// The result page with `status`: after a form, its note, or the refused form again.
+pub(super) async fn result_response(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: &str,
+    status: StatusCode,
+    flash: Option<&'static str>,
+    failure: Option<super::award::Failure>,
+) -> Response {
+    let nav = Nav::new(user, "tenders");
+    match result_page(state, user, id, nav.clone(), flash, failure).await {
+        Ok(p) => render(status, &p, &nav),
         Err(e) => error_page(e, &nav),
     }
+}
+
+async fn result_page(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    id: &str,
+    nav: Nav,
+    flash: Option<&'static str>,
+    failure: Option<super::award::Failure>,
+) -> AppResult<ResultPage> {
+    let t = super::tenders::load_visible(state, user.map(|u| &u.user), id).await?;
+    let mut page = ResultPage {
+        nav,
+        tender_id: t.id.to_string(),
+        code: t.code.as_str().to_string(),
+        title: t.terms.title.clone(),
+        flash,
+        logged: false,
+        drawn_up_at: String::new(),
+        candidates: Vec::new(),
+        ranking: Vec::new(),
+        rejected: Vec::new(),
+        all_rejected: false,
+        members: Vec::new(),
+        log_index: String::new(),
+        checkpoint: String::new(),
+        award: super::award::AwardSection::default(),
+    };
+    // Nothing before the report is logged: no names, no scores.
+    let logged = match state.store.get_report(t.id).await? {
+        Some(stored) => match (&stored.logged, stored.log_index, &stored.checkpoint) {
+            (Some(doc), Some(index), Some(checkpoint)) => {
+                Some((doc.clone(), index, checkpoint.clone()))
+            }
+            _ => None,
+        },
+        None => None,
+    };
+    let Some((doc, index, checkpoint)) = logged else {
+        page.award = super::award::section(state, user, &t, false, failure).await?;
+        return Ok(page);
+    };
+    let logged = Signed::<SignedReport>::from_json_bytes(doc.as_bytes()).map_err(internal)?;
+    let report = logged.body.report;
+    let outcome: Outcome = serde_json::from_value(report.outcome.clone()).map_err(internal)?;
+    let opened = session_api::opened_bids(state, &t).await?;
+    let names: HashMap<BidId, String> = opened
+        .bids
+        .iter()
+        .map(|(id, b)| (*id, bidder_name(b)))
+        .collect();
+    let mut rejected = rejected_rows(&outcome, &names);
+    // Bids that did not open validly were rejected at the opening, on the record's ground.
+    for (_, b) in &opened.bids {
+        if let BidOutcome::Invalid { code, reason } = &b.outcome {
+            rejected.push(reject_row(
+                bidder_name(b),
+                b.price
+                    .as_ref()
+                    .map(|p| yuan(p.total))
+                    .unwrap_or_else(|| "—".into()),
+                &format!("invalid at opening: {code}"),
+                "开标记录",
+                reason,
+            ));
+        }
+    }
+    page.logged = true;
+    page.drawn_up_at = view::time(report.drawn_up_at);
+    page.candidates = rank_rows(&outcome.candidates, &outcome.candidates, &names);
+    page.ranking = rank_rows(&outcome.ranking, &outcome.candidates, &names);
+    page.rejected = rejected;
+    page.all_rejected = outcome.all_rejected;
+    page.members = report
+        .members
+        .iter()
+        .map(|m| MemberRow {
+            name: m.name.clone(),
+            representative: m.representative,
+        })
+        .collect();
+    page.log_index = index.to_string();
+    page.checkpoint = checkpoint;
+    page.award = super::award::section(state, user, &t, true, failure).await?;
+    Ok(page)
 }

@@ -1,8 +1,9 @@
 //! Server-rendered pages for people: sign-in, the tender list, a tender's page with the actions
 //! its viewer may take (and its documents to download or, for its tenderee, to upload; its
 //! opening committee, sealed-bid count, closing checkpoint and opening record), a bidder's page
-//! to submit a bid sealed with `sealbid seal` and keep its receipts, the tender form and the
-//! trading centre's review queue.
+//! to submit a bid sealed with `sealbid seal` and keep its receipts, the tender form, the
+//! trading centre's review queue, the evaluation pages, the steps after the evaluation on the
+//! result page (publication, objections, award notice, contract, refunds) and the refund tasks.
 //!
 //! Pages apply the same rules as the JSON API (`crate::policy`), read the time only from the
 //! state's clock, and answer errors with an HTML page carrying the `AppError`'s message and
@@ -25,6 +26,7 @@ use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::state::AppState;
 
+mod award;
 mod bids;
 mod evaluation;
 mod form;
@@ -98,10 +100,29 @@ pub fn router() -> Router<AppState> {
             post(evaluation::sign),
         )
         .route(
+            "/tenders/{id}/evaluation/more-time",
+            post(evaluation::more_time),
+        )
+        .route(
             "/tenders/{id}/evaluation/progress",
             get(evaluation::progress),
         )
         .route("/tenders/{id}/result", get(evaluation::result))
+        // After the evaluation, on the result page: publication, objections, the award notice,
+        // the contract and the deposit refunds (the API's handlers, with the page's user).
+        .route("/tenders/{id}/result/publication", post(award::publish))
+        .route("/tenders/{id}/result/objections", post(award::object))
+        .route(
+            "/tenders/{id}/result/objections/{number}/answer",
+            post(award::answer),
+        )
+        .route("/tenders/{id}/result/notice", post(award::notice))
+        .route("/tenders/{id}/result/contract", post(award::contract))
+        .route(
+            "/tenders/{id}/result/refunds/{org}/done",
+            post(award::refund),
+        )
+        .route("/refunds", get(award::tasks))
         .route(
             "/static/evaluation-progress.js",
             get(evaluation::progress_script),
@@ -207,7 +228,8 @@ pub struct Nav {
     pub can_create: bool,
     pub can_review: bool,
     pub can_supervise: bool,
-    /// Which top-level link is current: `tenders`, `new`, `reviews`, `login`.
+    /// Which top-level link is current: `tenders`, `new`, `reviews`, `refunds`, `supervision`,
+    /// `login`.
     pub active: &'static str,
 }
 

@@ -1435,3 +1435,594 @@ async fn progress_and_result_before_the_committee_is_drawn() {
     assert!(js.html.contains("EventSource"));
     assert!(js.html.contains("data-stream"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// After the evaluation: the result page's forms and the refund tasks (the whole flow runs in the
+// browser test `a_tenderee_awards_and_a_bidder_objects_in_the_browser`)
+
+/// A tender whose two bids (of `bidder`, "Haixin Construction", and `bidder2`, "Laoshan
+/// Builders") opened validly, and whose evaluation report is logged with both as candidates,
+/// Haixin first; stored as the opening and the last signature store them. Returns the tender and
+/// the bids in rank order.
+async fn logged_tender(f: &Fixture, code: &str) -> (String, Vec<(sealbid_domain::BidId, OrgId)>) {
+    use sealbid_domain::evaluation::scoring::{Outcome, RankedBid};
+    use sealbid_domain::tender::{EvaluationMethod, TenderState};
+    use sealbid_seal::opening::{BidOutcome, DepositCheck, OpenedBid, OpenedPrice, OpeningRecord};
+    use sealbid_seal::report::{EvaluationReport, MemberSignature, ReportMember, SignedReport};
+
+    let id = published_tender(f, code).await;
+    let tid = pol_tender(&id);
+    let pol = policy(f, &id).await;
+    let bidder2_org = f
+        .state
+        .store
+        .find_login("bidder2")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .org
+        .unwrap();
+    let mut bids = Vec::new();
+    for (who, org, name, price) in [
+        ("bidder", f.bidder_org, "Haixin Construction", "951000.00"),
+        ("bidder2", bidder2_org, "Laoshan Builders", "962000.00"),
+    ] {
+        let cookie = sign_in(&f.app, who).await;
+        let reference = reference_for(f, &cookie, &id).await;
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let sealed = seal_bid(&pol, &id, org, &reference, &key, false);
+        let p = send(
+            &f.app,
+            multipart(&format!("/tenders/{id}/bid"), &cookie, &bid_form(&sealed)),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+        let stored = f
+            .state
+            .store
+            .list_bids(tid)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|b| b.bidder_org == org)
+            .unwrap();
+        bids.push((stored, name, price, reference));
+    }
+    let now = f.state.now();
+    let record = OpeningRecord {
+        version: 1,
+        tender: id.clone(),
+        tender_code: code.into(),
+        opening_time: now,
+        opened_at: now,
+        threshold: 2,
+        revealed_by: vec![1, 2],
+        deposit_required: "20000.00".into(),
+        closing_index: 5,
+        closing_entry: String::new(),
+        closing_proof: Vec::new(),
+        closing_checkpoint: String::new(),
+        bids: bids
+            .iter()
+            .map(|(b, name, price, reference)| OpenedBid {
+                bidder: b.bidder_org.to_string(),
+                bidder_name: name.to_string(),
+                log_index: b.log_index,
+                entry: String::new(),
+                proof: Vec::new(),
+                manifest_digest: b.manifest_digest.clone(),
+                envelopes: Vec::new(),
+                price: Some(OpenedPrice {
+                    currency: "CNY".into(),
+                    total: price.parse().unwrap(),
+                    lines: 0,
+                    plaintext_sha256: "ef".repeat(32),
+                }),
+                deposit: DepositCheck {
+                    reference: reference.clone(),
+                    paid: "20000.00".into(),
+                    sufficient: true,
+                    envelopes: Vec::new(),
+                    payers: Vec::new(),
+                },
+                outcome: BidOutcome::Valid,
+            })
+            .collect(),
+    };
+    let signed = Signed::sign(record, &f.state.sealing.signing).unwrap();
+    let mut s = f.state.store.get_sealing(tid).await.unwrap().unwrap();
+    s.opened = Some(sealbid_store::Opened {
+        at: now,
+        log_index: 8,
+        checkpoint: String::new(),
+        record: String::from_utf8(signed.to_json_bytes().unwrap()).unwrap(),
+    });
+    let version = s.version;
+    s.version += 1;
+    // The tender under evaluation, as the opening and the draw leave it.
+    let mut t = f.state.store.get_tender(tid).await.unwrap().unwrap();
+    let read = t.version;
+    t.state = TenderState::Evaluating;
+    t.version += 1;
+    let audit = AuditEvent::new(None, now, "test.opened", "tender", tid);
+    f.state
+        .store
+        .seal_write(sealbid_store::SealWrite {
+            tender: Some((&t, read)),
+            sealing: Some((&s, version)),
+            bid: None,
+            log: None,
+            audit: &audit,
+        })
+        .await
+        .unwrap();
+
+    let ranked: Vec<RankedBid> = bids
+        .iter()
+        .enumerate()
+        .map(|(i, (b, _, price, _))| RankedBid {
+            rank: i as u32 + 1,
+            bid: b.id,
+            bidder: b.bidder_org,
+            price: price.parse().unwrap(),
+            log_index: b.log_index,
+            price_score: None,
+            technical: None,
+            commercial: None,
+            aggregate: None,
+            total: Some(format!("{}", 90 - i).parse().unwrap()),
+            member_totals: Vec::new(),
+            tie_break: None,
+        })
+        .collect();
+    let outcome = Outcome {
+        method: EvaluationMethod::ComprehensiveScoring,
+        committee_size: 1,
+        lowest_valid_price: Some("951000.00".parse().unwrap()),
+        benchmark_price: None,
+        ranking: ranked.clone(),
+        candidates: ranked,
+        rejected: Vec::new(),
+        outliers: Vec::new(),
+        all_rejected: false,
+    };
+    let report = EvaluationReport {
+        version: 1,
+        tender: id.clone(),
+        tender_code: code.into(),
+        opening_log_index: 8,
+        opening_record_digest: "ab".repeat(32),
+        drawn_up_at: now,
+        members: vec![ReportMember {
+            seat: 1,
+            member: "E01".into(),
+            name: "Expert One 评委".into(),
+            representative: false,
+            user: UserId::new().to_string(),
+        }],
+        scheme: serde_json::json!({}),
+        qualification: serde_json::json!({}),
+        sheets: serde_json::json!([]),
+        outcome: serde_json::to_value(&outcome).unwrap(),
+    };
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let signature = key.sign(&report.signing_bytes().unwrap());
+    let body = serde_json::to_string(&report).unwrap();
+    let logged = Signed::sign(
+        SignedReport {
+            report,
+            signatures: vec![MemberSignature {
+                member: "E01".into(),
+                signed_at: now,
+                key: key.verifying_key(),
+                signature,
+            }],
+        },
+        &f.state.sealing.signing,
+    )
+    .unwrap();
+    let stored = sealbid_store::StoredReport {
+        tender_id: tid,
+        version: 1,
+        drawn_up_at: now,
+        body,
+        signatures: "[]".into(),
+        logged: Some(String::from_utf8(logged.to_json_bytes().unwrap()).unwrap()),
+        log_index: Some(9),
+        checkpoint: Some("sealbid.local/log\n10\nROOT=\n".into()),
+    };
+    let audit = AuditEvent::new(None, now, "test.report", "tender", tid);
+    f.state
+        .store
+        .save_report(sealbid_store::ReportWrite {
+            report: &stored,
+            expected_version: None,
+            log: None,
+            audit: &audit,
+        })
+        .await
+        .unwrap();
+    let order = bids.iter().map(|(b, ..)| (b.id, b.bidder_org)).collect();
+    (id, order)
+}
+
+/// Whether the page has an element with this id.
+fn has(html: &str, id: &str) -> bool {
+    html.contains(&format!("id=\"{id}\""))
+}
+
+#[tokio::test]
+async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_does() {
+    let f = fixture().await;
+    let (id, _) = logged_tender(&f, "QD-AWD-001").await;
+    let url = format!("/tenders/{id}/result");
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let bidder = sign_in(&f.app, "bidder").await;
+    let bidder2 = sign_in(&f.app, "bidder2").await;
+    let officer = sign_in(&f.app, "officer").await;
+    let other = sign_in(&f.app, "other").await;
+    let page = |cookie: Option<&str>| send(&f.app, get(&url, cookie));
+
+    // The report is logged: the tenderee alone gets the form to publish the candidates.
+    let p = page(Some(&tenderee)).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(has(&p.html, "publish-form") && has(&p.html, "publication-pending"));
+    for (who, cookie) in [
+        ("the public", None),
+        ("a bidder", Some(&bidder)),
+        ("the centre", Some(&officer)),
+        ("another tenderee", Some(&other)),
+    ] {
+        let p = page(cookie.map(String::as_str)).await;
+        assert_eq!(p.status, StatusCode::OK, "{who}: {}", p.html);
+        assert!(has(&p.html, "candidates"), "{who}");
+        assert!(!has(&p.html, "publish-form"), "{who}");
+    }
+    // Posted anyway by a bidder: the API's 403, as an error page; nothing published.
+    let publish = format!("{url}/publication");
+    let p = send(
+        &f.app,
+        post(&publish, Some(&bidder), SAME_ORIGIN, &[("end", "")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+    // From another site: refused before anything else.
+    let p = send(
+        &f.app,
+        post(
+            &publish,
+            Some(&tenderee),
+            Some("https://evil.example"),
+            &[("end", "")],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("another site"));
+    // Not signed in: to the sign-in page.
+    let p = send(&f.app, post(&publish, None, SAME_ORIGIN, &[("end", "")])).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert!(p.location.starts_with("/login?next="), "{}", p.location);
+    // Too short: the API's code and message, the typed end kept.
+    let short = view::datetime_local(start() + Duration::days(2));
+    let p = send(
+        &f.app,
+        post(&publish, Some(&tenderee), SAME_ORIGIN, &[("end", &short)]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(has(&p.html, "publish-error"));
+    assert!(p.html.contains("publication_too_short"), "{}", p.html);
+    assert!(p.html.contains(&format!("value=\"{short}\"")));
+    // Published for the shortest time.
+    let p = send(
+        &f.app,
+        post(&publish, Some(&tenderee), SAME_ORIGIN, &[("end", "")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location, format!("{url}?done=published#award"));
+    let p = send(
+        &f.app,
+        get(&format!("{url}?done=published"), Some(&tenderee)),
+    )
+    .await;
+    assert!(has(&p.html, "flash"));
+    let window_end = view::time(start() + Duration::days(3));
+    assert_eq!(text_of(&p.html, "window-end"), window_end);
+    assert!(!has(&p.html, "publish-form") && !has(&p.html, "publication-late"));
+    assert!(has(&p.html, "notice-form"));
+
+    // Objections: the bidders of this tender, during the window; nobody else gets the form.
+    for cookie in [&bidder, &bidder2] {
+        assert!(has(&page(Some(cookie)).await.html, "object-form"));
+    }
+    for cookie in [None, Some(&tenderee), Some(&officer), Some(&other)] {
+        let p = page(cookie.map(String::as_str)).await;
+        assert!(!has(&p.html, "object-form"));
+        assert!(!has(&p.html, "notice-form") || cookie == Some(&tenderee));
+    }
+    let objections = format!("{url}/objections");
+    let p = send(
+        &f.app,
+        post(&objections, Some(&bidder), SAME_ORIGIN, &[("text", "  ")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(has(&p.html, "object-error") && p.html.contains("invalid_text"));
+    let p = send(
+        &f.app,
+        post(&objections, Some(&other), SAME_ORIGIN, &[("text", "x")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+    let text = "Our Grade II licence was renewed in March; the certificate is in our bid.";
+    let p = send(
+        &f.app,
+        post(&objections, Some(&bidder), SAME_ORIGIN, &[("text", text)]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location, format!("{url}?done=objected#award"));
+    // The text: the tenderee, the centre and the objector; the others see that there is one.
+    for (who, cookie, full) in [
+        ("the public", None, false),
+        ("the other bidder", Some(&bidder2), false),
+        ("another tenderee", Some(&other), false),
+        ("the objector", Some(&bidder), true),
+        ("the centre", Some(&officer), true),
+        ("the tenderee", Some(&tenderee), true),
+    ] {
+        let p = page(cookie.map(String::as_str)).await;
+        assert_eq!(p.html.contains("was renewed in March"), full, "{who}");
+        assert!(has(&p.html, "objection-1"), "{who}");
+        assert!(
+            p.html.contains("1 objection(s), 0 answered"),
+            "{who}: {}",
+            p.html
+        );
+        // Only the tenderee answers.
+        assert_eq!(
+            has(&p.html, "answer-form-1"),
+            cookie == Some(&tenderee),
+            "{who}"
+        );
+    }
+    // An empty answer: refused, the ticked box kept.
+    let answer = format!("{url}/objections/1/answer");
+    let p = send(
+        &f.app,
+        post(
+            &answer,
+            Some(&tenderee),
+            SAME_ORIGIN,
+            &[("text", ""), ("upheld", "yes")],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(has(&p.html, "answer-error-1") && p.html.contains("invalid_text"));
+    assert!(p
+        .html
+        .contains("id=\"answer-upheld-1\" value=\"yes\" checked"));
+    let p = send(
+        &f.app,
+        post(&answer, Some(&bidder), SAME_ORIGIN, &[("text", "x")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = send(
+        &f.app,
+        post(
+            &answer,
+            Some(&tenderee),
+            SAME_ORIGIN,
+            &[("text", "The certificate expired before the deadline.")],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let p = page(None).await;
+    assert!(p.html.contains("not upheld") && !p.html.contains("expired before"));
+    assert!(p.html.contains("1 objection(s), 1 answered"));
+
+    // The award notice waits for the end of the publication.
+    let notice = format!("{url}/notice");
+    let p = send(
+        &f.app,
+        post(&notice, Some(&tenderee), SAME_ORIGIN, &[("bid", "")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
+    assert!(has(&p.html, "notice-error") && p.html.contains("publication_running"));
+    // After the window: no objection form; a page left open and sent anyway is refused with the
+    // closing time, the text kept.
+    f.clock.advance(Duration::days(3) + Duration::minutes(1));
+    // Sessions last 12 hours: signed in again.
+    let bidder2 = sign_in(&f.app, "bidder2").await;
+    let p = page(Some(&bidder2)).await;
+    assert!(!has(&p.html, "object-form"));
+    assert!(p.html.contains("objections are closed"));
+    let p = send(
+        &f.app,
+        post(
+            &objections,
+            Some(&bidder2),
+            SAME_ORIGIN,
+            &[("text", "We object too, late.")],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("objection_window_closed"));
+    assert!(p.html.contains(&window_end), "{}", p.html);
+    assert!(p.html.contains("We object too, late."));
+}
+
+#[tokio::test]
+async fn the_award_notice_contract_and_refunds_through_the_pages() {
+    let f = fixture().await;
+    add_user(&f.state, "supervisor", vec![Role::Supervisor], None).await;
+    let (id, bids) = logged_tender(&f, "QD-AWD-002").await;
+    let url = format!("/tenders/{id}/result");
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let page = |cookie: Option<&str>| send(&f.app, get(&url, cookie));
+    let go = |path: &str, cookie: &str, fields: &[(&str, &str)]| {
+        send(
+            &f.app,
+            post(&format!("{url}/{path}"), Some(cookie), SAME_ORIGIN, fields),
+        )
+    };
+    let p = go("publication", &tenderee, &[("end", "")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    f.clock.advance(Duration::days(3) + Duration::minutes(1));
+    // Sessions last 12 hours: signed in again.
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let bidder = sign_in(&f.app, "bidder").await;
+    let officer = sign_in(&f.app, "officer").await;
+    let supervisor = sign_in(&f.app, "supervisor").await;
+
+    // The notice: the candidates to choose from, the first chosen by default.
+    let p = page(Some(&tenderee)).await;
+    assert!(p.html.contains(&format!(
+        "<option value=\"{}\" selected>1. Haixin Construction",
+        bids[0].0
+    )));
+    assert!(p.html.contains("2. Laoshan Builders"));
+    let p = go("notice", &tenderee, &[("bid", "not-a-bid")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("invalid_bid"));
+    let p = go("notice", &bidder, &[("bid", "")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = go("notice", &tenderee, &[("bid", &bids[0].0.to_string())]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let p = page(None).await;
+    assert!(text_of(&p.html, "notice-winner").starts_with("Awarded"));
+    assert!(p
+        .html
+        .contains("<strong>Haixin Construction</strong> at ¥951,000.00"));
+    assert!(has(&p.html, "contract-due") && has(&p.html, "contract-pending"));
+    assert!(!has(&p.html, "notice-form") && !has(&p.html, "contract-form"));
+    assert!(!has(&page(Some(&bidder)).await.html, "contract-form"));
+
+    // The contract: refused input is kept with the API's code.
+    let signed = view::datetime_local(f.state.now());
+    let p = go(
+        "contract",
+        &tenderee,
+        &[
+            ("signed_at", &signed),
+            ("amount", "0"),
+            ("reference", "QD-C-7"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(has(&p.html, "contract-error") && p.html.contains("invalid_amount"));
+    assert!(p.html.contains("value=\"QD-C-7\""));
+    let p = go(
+        "contract",
+        &tenderee,
+        &[
+            ("signed_at", &signed),
+            ("amount", "951,000.00"),
+            ("reference", "QD-C-7"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+
+    // The refunds: every one for the staff, the centre's buttons; a bidder's own; none publicly.
+    let (own, theirs) = (bids[0].1.to_string(), bids[1].1.to_string());
+    for (who, cookie, rows, buttons) in [
+        ("the centre", Some(&officer), 2, true),
+        ("the tenderee", Some(&tenderee), 2, false),
+        ("a supervisor", Some(&supervisor), 2, false),
+        ("the bidder", Some(&bidder), 1, false),
+        ("the public", None, 0, false),
+    ] {
+        let p = page(cookie.map(String::as_str)).await;
+        assert!(has(&p.html, "contract-record"), "{who}");
+        let shown = [&own, &theirs]
+            .iter()
+            .filter(|o| p.html.contains(&format!("<tr data-org=\"{o}\"")))
+            .count();
+        assert_eq!(shown, rows, "{who}");
+        assert_eq!(p.html.contains("mark-refunded-"), buttons, "{who}");
+    }
+    assert!(page(Some(&bidder))
+        .await
+        .html
+        .contains(&format!("<tr data-org=\"{own}\"")));
+
+    // The task list: the centre and supervisors only.
+    let p = send(&f.app, get("/refunds", None)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let p = send(&f.app, get("/refunds", Some(&bidder))).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(!p.html.contains("refunds-link"));
+    let p = send(&f.app, get("/refunds", Some(&supervisor))).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(has(&p.html, "refunds-link"));
+    assert_eq!(p.html.matches("<tr data-tender=").count(), 2);
+    assert!(!p.html.contains("mark-refunded"));
+    let p = send(&f.app, get("/refunds?overdue=1", Some(&officer))).await;
+    assert!(has(&p.html, "no-refunds"));
+    // Past due: overdue, first; the centre marks one from the list, the other from the page.
+    f.clock.advance(Duration::days(6));
+    let officer = sign_in(&f.app, "officer").await;
+    let tenderee = sign_in(&f.app, "tenderee").await;
+    let p = send(&f.app, get("/refunds?overdue=1", Some(&officer))).await;
+    assert_eq!(
+        p.html.matches("data-overdue=\"true\"").count(),
+        2,
+        "{}",
+        p.html
+    );
+    assert!(p
+        .html
+        .contains(&format!("href=\"/tenders/{id}/result#refunds\"")));
+    let done = format!("{url}/refunds/{own}/done");
+    let p = send(
+        &f.app,
+        post(&done, Some(&officer), SAME_ORIGIN, &[("back", "refunds")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location, "/refunds?done=refunded");
+    let p = send(
+        &f.app,
+        post(&done, Some(&officer), SAME_ORIGIN, &[("back", "refunds")]),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
+    assert!(has(&p.html, "refunds-error") && p.html.contains("already_refunded"));
+    let p = send(&f.app, post(&done, Some(&tenderee), SAME_ORIGIN, &[])).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let p = send(&f.app, get("/refunds", Some(&officer))).await;
+    assert_eq!(p.html.matches("<tr data-tender=").count(), 1);
+    let p = send(
+        &f.app,
+        post(
+            &format!("{url}/refunds/{theirs}/done"),
+            Some(&officer),
+            SAME_ORIGIN,
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location, format!("{url}?done=refunded#award"));
+    let p = send(&f.app, get("/refunds?include_done=1", Some(&officer))).await;
+    assert_eq!(p.html.matches("<tr data-tender=").count(), 2);
+    assert!(!p.html.contains("mark-refunded"));
+    let t = f
+        .state
+        .store
+        .get_tender(pol_tender(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.state, sealbid_domain::tender::TenderState::Completed);
+}
