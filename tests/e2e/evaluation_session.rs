@@ -286,12 +286,35 @@ e2e_test! {
         let r = app.post(&path("explanations"), Some(&members[3]), json!({"bid": bids[1], "text": "  "})).await.expect(422);
         assert_eq!(r.code(), "invalid_text");
         app.post(&path("explanations"), Some(&outsider), json!({"bid": bids[1], "text": "x"})).await.expect(403);
-        app.post(&path("explanations"), Some(&members[3]),
-            json!({"bid": bids[1], "text": "the method statement omits the traffic management plan the documents require"})).await.expect(204);
+        // The flagged member sees a form for it on the workspace page; the others see it awaited.
+        let page = |token: &str| {
+            app.client
+                .get(format!("{}/tenders/{tender}/evaluation", app.base))
+                .header("cookie", format!("sealbid_session={token}"))
+                .send()
+        };
+        let theirs = page(&members[0]).await.unwrap().text().await.unwrap();
+        assert!(!theirs.contains(&format!("id=\"explain-{}\"", bids[1])) && theirs.contains("awaiting the member"), "{theirs}");
+        let mine = page(&members[3]).await.unwrap().text().await.unwrap();
+        assert!(mine.contains(&format!("id=\"explain-{}\"", bids[1])), "{mine}");
+        let sent = app
+            .client
+            .post(format!("{}/tenders/{tender}/evaluation/explanations", app.base))
+            .header("cookie", format!("sealbid_session={}", members[3]))
+            .form(&[("bid", bids[1].as_str()), ("text", "the method statement omits the traffic management plan the documents require")])
+            .send()
+            .await
+            .unwrap();
+        // The form redirects back to the workspace with a note.
+        assert_eq!(sent.status(), 200);
+        let after = sent.text().await.unwrap();
+        assert!(after.contains("Your explanation is recorded"), "{after}");
         // Drawn up again (nobody has signed): a new version, with the explanation.
         let report = app.post(&path("report"), Some(&members[1]), json!({})).await.expect(201);
         assert_eq!(report.body["version"], 2);
         assert_eq!(report.body["report"]["outcome"]["explanations"][0]["member"], experts[3].as_str());
+        let mine = page(&members[3]).await.unwrap().text().await.unwrap();
+        assert!(mine.contains("traffic management plan") && !mine.contains(&format!("id=\"explain-{}\"", bids[1])), "{mine}");
         let outcome = &report.body["report"]["outcome"];
         let ranked: Vec<String> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap().to_string()).collect();
 

@@ -166,7 +166,21 @@ pub struct RejectRow {
     pub detail: String,
 }
 
+/// A member's total that the report flags as straying from the others' (it needs an explanation).
+pub struct OutlierRow {
+    pub member: String,
+    pub bid: String,
+    pub bidder: String,
+    pub total: String,
+    pub median: String,
+    /// The member's explanation, empty while there is none.
+    pub explanation: String,
+    /// The caller's own total, and the report still unsigned: the caller explains it here.
+    pub can_explain: bool,
+}
+
 pub struct ReportBox {
+    pub outliers: Vec<OutlierRow>,
     pub version: i64,
     pub drawn_up_at: String,
     pub digest: String,
@@ -256,6 +270,10 @@ fn flash_text(done: &str) -> Option<&'static str> {
         "signed" => "Your signature is recorded. 已签署",
         "logged" => {
             "Every member has signed: the report is countersigned and logged. 评标报告已记入日志"
+        }
+        "explained" => {
+            "Your explanation is recorded: the report is drawn up again to carry it, then signed. \
+             已提交说明"
         }
         "time-asked" => {
             "Your request for more time is recorded; the time is not extended yet: that takes \
@@ -558,9 +576,42 @@ async fn workspace(
         let outcome: Outcome =
             serde_json::from_value(r.report.outcome.clone()).map_err(internal)?;
         let signed: Vec<String> = r.signatures.iter().map(|s| s.member.clone()).collect();
+        let explained = r.report.outcome["explanations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let outliers = outcome
+            .outliers
+            .iter()
+            .map(|o| {
+                let explanation = explained
+                    .iter()
+                    .find(|e| {
+                        e["evaluator"] == o.evaluator.to_string() && e["bid"] == o.bid.to_string()
+                    })
+                    .and_then(|e| e["text"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                OutlierRow {
+                    member: committee
+                        .by_user(o.evaluator)
+                        .map(|m| m.member.clone())
+                        .unwrap_or_default(),
+                    bid: o.bid.to_string(),
+                    bidder: names.get(&o.bid).cloned().unwrap_or_default(),
+                    total: o.total.to_string(),
+                    median: o.median_of_others.to_string(),
+                    can_explain: o.evaluator == user.user.id
+                        && explanation.is_empty()
+                        && signed.is_empty(),
+                    explanation,
+                }
+            })
+            .collect();
         page.redraw = signed.is_empty();
         page.can_draw_up = progress.ready_for_report && signed.is_empty();
         page.report = Some(ReportBox {
+            outliers,
             version: r.version,
             drawn_up_at: view::time(r.drawn_up_at),
             command: format!(
@@ -1003,6 +1054,45 @@ pub async fn more_time(
         ..Typed::default()
     };
     after_form(&state, &user, &id, &headers, outcome, typed).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExplainForm {
+    bid: String,
+    text: String,
+}
+
+/// A flagged member explains their total on a bid.
+pub async fn explain(
+    State(state): State<AppState>,
+    Viewer(user): Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<ExplainForm>, FormRejection>,
+) -> Response {
+    let Some(user) = user else {
+        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
+    };
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
+    };
+    let outcome = async {
+        let t = load(&state, &id).await?;
+        session_api::explain(
+            State(state.clone()),
+            user.clone(),
+            AppPath(t.id),
+            AppJson(session_api::ExplanationBody {
+                bid: parse_bid(&f.bid)?,
+                text: f.text.clone(),
+            }),
+        )
+        .await?;
+        Ok(("explained", "#report".to_string()))
+    }
+    .await;
+    after_form(&state, &user, &id, &headers, outcome, Typed::default()).await
 }
 
 // ---------------------------------------------------------------------------------------------

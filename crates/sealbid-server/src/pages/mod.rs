@@ -104,6 +104,10 @@ pub fn router() -> Router<AppState> {
             post(evaluation::more_time),
         )
         .route(
+            "/tenders/{id}/evaluation/explanations",
+            post(evaluation::explain),
+        )
+        .route(
             "/tenders/{id}/evaluation/progress",
             get(evaluation::progress),
         )
