@@ -1424,17 +1424,11 @@ pub async fn explain(
         ));
     }
     let now = state.now();
-    let audit = AuditEvent::new(
-        Some(user.user.id),
-        now,
-        "evaluation.explain",
-        "tender",
-        id,
-    )
-    .with_change::<(), _>(
-        None,
-        Some(&serde_json::json!({"member": m.member, "bid": body.bid})),
-    );
+    let audit = AuditEvent::new(Some(user.user.id), now, "evaluation.explain", "tender", id)
+        .with_change::<(), _>(
+            None,
+            Some(&serde_json::json!({"member": m.member, "bid": body.bid})),
+        );
     state
         .store
         .put_explanation(
