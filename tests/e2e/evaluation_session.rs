@@ -178,6 +178,9 @@ e2e_test! {
         };
         let pass = json!({"items": [{"criterion": 0, "pass": true}]});
         app.put(&path(&format!("qualification/{}", bids[0])), Some(&rep), pass.clone()).await.expect(403);
+        let r = app.put(&path(&format!("sheets/{}", bids[0])), Some(&rep), json!({"scores": {"T1": "50"}})).await.expect(403);
+        assert!(r.text.contains("declare"), "{}", r.text);
+        app.get(&path("bids"), Some(&members[0])).await.expect(403);
         for m in &members {
             app.post(&path("declaration"), Some(m), json!({"no_conflict": true})).await.expect(204);
         }
