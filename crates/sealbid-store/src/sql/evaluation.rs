@@ -650,6 +650,89 @@ impl<B: Backend> SqlStore<B> {
             .collect()
     }
 
+    /// Writes one versioned row keyed by tender: the first (`expected: None`; `Conflict(what)` if
+    /// there is one) or the next version (`VersionConflict` if the stored one moved on). `cols`
+    /// name the columns `params` fill, `tender_id` and `version` first.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_versioned_tx(
+        &self,
+        tx: &mut B::Tx,
+        table: &'static str,
+        what: &'static str,
+        tender: TenderId,
+        cols: &[&str],
+        mut params: Vec<Param>,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        match expected {
+            None => {
+                let exists = self
+                    .b
+                    .fetch_tx(
+                        tx,
+                        &query(
+                            &format!("SELECT version FROM {table} WHERE tender_id = $1"),
+                            vec![Param::Id(tender.0)],
+                            &[Ty::Int],
+                        ),
+                    )
+                    .await?;
+                if !exists.is_empty() {
+                    return Err(StoreError::Conflict(what));
+                }
+                let marks: Vec<String> = (1..=cols.len()).map(|n| format!("${n}")).collect();
+                self.b
+                    .execute(
+                        tx,
+                        &stmt(
+                            &format!(
+                                "INSERT INTO {table} ({}) VALUES ({})",
+                                cols.join(", "),
+                                marks.join(", ")
+                            ),
+                            params,
+                        ),
+                    )
+                    .await
+                    .map_err(on_fk("unknown_tender"))?;
+            }
+            Some(expected) => {
+                let sets: Vec<String> = cols
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(n, c)| format!("{c} = ${}", n + 1))
+                    .collect();
+                params.push(Param::Int(expected));
+                let n = self
+                    .b
+                    .execute(
+                        tx,
+                        &stmt(
+                            &format!(
+                                "UPDATE {table} SET {} WHERE tender_id = $1 AND version = ${}",
+                                sets.join(", "),
+                                cols.len() + 1
+                            ),
+                            params,
+                        ),
+                    )
+                    .await?;
+                if n == 0 {
+                    return Err(self
+                        .stale(
+                            tx,
+                            &format!("SELECT version FROM {table} WHERE tender_id = $1"),
+                            tender.0,
+                            expected,
+                        )
+                        .await);
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(super) async fn save_report_impl(&self, w: ReportWrite<'_>) -> Result<Option<Appended>> {
         let d = w.report;
         in_tx!(self, tx, {
@@ -663,72 +746,34 @@ impl<B: Backend> SqlStore<B> {
                 Some(a) => (Some(to_i64(a.index)?), Some(a.checkpoint.clone())),
                 None => (d.log_index.map(to_i64).transpose()?, d.checkpoint.clone()),
             };
-            let params = vec![
-                Param::Id(d.tender_id.0),
-                Param::Int(d.version),
-                Param::Time(d.drawn_up_at),
-                Param::Text(d.body.clone()),
-                Param::Text(d.signatures.clone()),
-                Param::OptText(d.logged.clone()),
-                Param::OptInt(log_index),
-                Param::OptText(checkpoint),
-            ];
-            match w.expected_version {
-                None => {
-                    let exists = self
-                        .b
-                        .fetch_tx(
-                            &mut tx,
-                            &query(
-                                "SELECT version FROM evaluation_reports WHERE tender_id = $1",
-                                vec![Param::Id(d.tender_id.0)],
-                                &[Ty::Int],
-                            ),
-                        )
-                        .await?;
-                    if !exists.is_empty() {
-                        return Err(StoreError::Conflict("report"));
-                    }
-                    self.b
-                        .execute(
-                            &mut tx,
-                            &stmt(
-                                "INSERT INTO evaluation_reports (tender_id, version, drawn_up_at, \
-                                 body, signatures, logged, log_index, checkpoint) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                                params,
-                            ),
-                        )
-                        .await
-                        .map_err(on_fk("unknown_tender"))?;
-                }
-                Some(expected) => {
-                    let mut params = params;
-                    params.push(Param::Int(expected));
-                    let n = self
-                        .b
-                        .execute(
-                            &mut tx,
-                            &stmt(
-                                "UPDATE evaluation_reports SET version = $2, drawn_up_at = $3, \
-                                 body = $4, signatures = $5, logged = $6, log_index = $7, \
-                                 checkpoint = $8 WHERE tender_id = $1 AND version = $9",
-                                params,
-                            ),
-                        )
-                        .await?;
-                    if n == 0 {
-                        return Err(self
-                            .stale(
-                                &mut tx,
-                                "SELECT version FROM evaluation_reports WHERE tender_id = $1",
-                                d.tender_id.0,
-                                expected,
-                            )
-                            .await);
-                    }
-                }
-            }
+            self.write_versioned_tx(
+                &mut tx,
+                "evaluation_reports",
+                "report",
+                d.tender_id,
+                &[
+                    "tender_id",
+                    "version",
+                    "drawn_up_at",
+                    "body",
+                    "signatures",
+                    "logged",
+                    "log_index",
+                    "checkpoint",
+                ],
+                vec![
+                    Param::Id(d.tender_id.0),
+                    Param::Int(d.version),
+                    Param::Time(d.drawn_up_at),
+                    Param::Text(d.body.clone()),
+                    Param::Text(d.signatures.clone()),
+                    Param::OptText(d.logged.clone()),
+                    Param::OptInt(log_index),
+                    Param::OptText(checkpoint),
+                ],
+                w.expected_version,
+            )
+            .await?;
             self.append(&mut tx, w.audit).await?;
             Ok(appended)
         })
@@ -775,69 +820,21 @@ impl<B: Backend> SqlStore<B> {
             if let Some((t, expected)) = w.tender {
                 self.update_tender_tx(&mut tx, t, expected).await?;
             }
-            match w.expected_version {
-                None => {
-                    let exists = self
-                        .b
-                        .fetch_tx(
-                            &mut tx,
-                            &query(
-                                "SELECT version FROM awards WHERE tender_id = $1",
-                                vec![Param::Id(a.tender_id.0)],
-                                &[Ty::Int],
-                            ),
-                        )
-                        .await?;
-                    if !exists.is_empty() {
-                        return Err(StoreError::Conflict("award"));
-                    }
-                    self.b
-                        .execute(
-                            &mut tx,
-                            &stmt(
-                                "INSERT INTO awards (tender_id, version, updated_at, doc) \
-                                 VALUES ($1, $2, $3, $4)",
-                                vec![
-                                    Param::Id(a.tender_id.0),
-                                    Param::Int(a.version),
-                                    Param::Time(a.updated_at),
-                                    Param::Text(a.doc.clone()),
-                                ],
-                            ),
-                        )
-                        .await
-                        .map_err(on_fk("unknown_tender"))?;
-                }
-                Some(expected) => {
-                    let n = self
-                        .b
-                        .execute(
-                            &mut tx,
-                            &stmt(
-                                "UPDATE awards SET version = $2, updated_at = $3, doc = $4 \
-                                 WHERE tender_id = $1 AND version = $5",
-                                vec![
-                                    Param::Id(a.tender_id.0),
-                                    Param::Int(a.version),
-                                    Param::Time(a.updated_at),
-                                    Param::Text(a.doc.clone()),
-                                    Param::Int(expected),
-                                ],
-                            ),
-                        )
-                        .await?;
-                    if n == 0 {
-                        return Err(self
-                            .stale(
-                                &mut tx,
-                                "SELECT version FROM awards WHERE tender_id = $1",
-                                a.tender_id.0,
-                                expected,
-                            )
-                            .await);
-                    }
-                }
-            }
+            self.write_versioned_tx(
+                &mut tx,
+                "awards",
+                "award",
+                a.tender_id,
+                &["tender_id", "version", "updated_at", "doc"],
+                vec![
+                    Param::Id(a.tender_id.0),
+                    Param::Int(a.version),
+                    Param::Time(a.updated_at),
+                    Param::Text(a.doc.clone()),
+                ],
+                w.expected_version,
+            )
+            .await?;
             self.append(&mut tx, w.audit).await?;
             Ok(())
         })
