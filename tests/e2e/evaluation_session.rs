@@ -400,6 +400,11 @@ e2e_test! {
         let entry = app.state.store.log_entry(index).await.unwrap().unwrap();
         let body = sealbid_seal::entry::LogEntryBody::from_leaf(entry.entry.as_bytes()).unwrap();
         assert_eq!(body.kind(), "evaluation_report");
+        // The public log commits to the report's digest, not its names and scores.
+        assert_eq!(sealbid_seal::report::log_entry(&doc).unwrap().to_leaf().unwrap(), entry.entry.as_bytes());
+        assert!(!entry.entry.contains("评委") && !entry.entry.contains("scores"), "{}", entry.entry);
+        // Until the result is published, bidders cannot read the report.
+        app.get(&path("report"), Some(&bidders[0].token)).await.expect(403);
         let done = event_until(&mut stream, &mut buf, |v| v["report"] == "logged").await;
         assert!(done["members"].as_array().unwrap().iter().all(|m| m["signed"] == true));
         // The stream ends once the report is logged.
@@ -436,6 +441,10 @@ e2e_test! {
         let d = app.get(&format!("/tenders/{tender}/committee-draw"), None).await.expect(200);
         assert_eq!(d.body["private"]["members"].as_array().unwrap().len(), 4, "{}", d.text);
         assert_eq!(d.body["private"]["excluded"], json!([]));
+        // With the result, the report is public: a bidder checks it against the logged digest.
+        let public_report = app.get(&path("report"), Some(&bidders[2].token)).await.expect(200);
+        let doc2: Signed<SignedReport> = serde_json::from_value(public_report.body["logged"]["document"].clone()).unwrap();
+        assert_eq!(sealbid_seal::report::log_entry(&doc2).unwrap().to_leaf().unwrap(), entry.entry.as_bytes());
         // Anyone reads the publication.
         let public = app.get(&award(""), None).await.expect(200);
         assert_eq!(public.body["publication"]["candidates"].as_array().unwrap().len(), 2);

@@ -7,7 +7,6 @@ use crate::error::SealError;
 use crate::manifest::{Manifest, Withdrawal};
 use crate::opening::OpeningRecord;
 use crate::policy::SealingPolicy;
-use crate::report::SignedReport;
 use crate::signed::Signed;
 
 /// A deposit as logged when the bank reports it: the reference and the amount, and the hash of
@@ -66,9 +65,14 @@ pub enum LogEntryBody {
     Opening {
         record: Signed<OpeningRecord>,
     },
-    /// The evaluation report, signed by every member and countersigned by the platform.
+    /// The evaluation report's commitment: the hex SHA-256 of the platform-signed report with
+    /// every member's signature (`Signed<SignedReport>::digest_hex`). The document itself, with
+    /// the members' names and scores, is published with the result; anyone can then check it
+    /// against this entry ([`crate::report::log_entry`]).
     EvaluationReport {
-        report: Signed<SignedReport>,
+        tender: String,
+        report_sha256: String,
+        members: u32,
     },
 }
 

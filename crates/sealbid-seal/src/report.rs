@@ -18,6 +18,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::entry::LogEntryBody;
 use crate::error::{Result, SealError};
 use crate::keys::{Signature, VerifyingKey};
 use crate::signed::{signing_bytes, Signable, Signed};
@@ -140,6 +141,17 @@ impl SignedReport {
 /// A finished report as logged.
 pub type LoggedReport = Signed<SignedReport>;
 
+/// The log entry that commits to a finished report (its digest, not its content: the names and
+/// scores stay unpublished until the result). A published report matches its logged entry iff
+/// `log_entry(&report)?.to_leaf()?` equals the entry's leaf data.
+pub fn log_entry(logged: &LoggedReport) -> Result<LogEntryBody> {
+    Ok(LogEntryBody::EvaluationReport {
+        tender: logged.body.report.tender.clone(),
+        report_sha256: logged.digest_hex()?,
+        members: u32::try_from(logged.body.report.members.len()).unwrap_or(u32::MAX),
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -195,6 +207,17 @@ mod tests {
         back.verify().unwrap();
         back.body.verify().unwrap();
         assert_eq!(back, logged);
+        // The log commits to the digest only; a changed document no longer matches it.
+        let leaf = log_entry(&logged).unwrap().to_leaf().unwrap();
+        let text = String::from_utf8(leaf.clone()).unwrap();
+        assert!(!text.contains("专家") && text.contains(&logged.digest_hex().unwrap()));
+        assert_eq!(
+            LogEntryBody::from_leaf(&leaf).unwrap().kind(),
+            "evaluation_report"
+        );
+        let mut other = logged.clone();
+        other.body.report.outcome = serde_json::json!({"candidates": ["x"]});
+        assert_ne!(log_entry(&other).unwrap().to_leaf().unwrap(), leaf);
     }
 
     #[test]

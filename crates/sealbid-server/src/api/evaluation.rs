@@ -253,15 +253,6 @@ fn sees_names(user: Option<&User>, t: &Tender) -> bool {
     })
 }
 
-/// The result is published (candidates onwards): members' names are public from then on.
-fn result_published(t: &Tender) -> bool {
-    use sealbid_domain::tender::TenderState;
-    matches!(
-        t.state,
-        TenderState::CandidatesPublished | TenderState::Awarded | TenderState::Completed
-    )
-}
-
 fn view(d: &CommitteeDraw, names: bool) -> AppResult<DrawView> {
     Ok(DrawView {
         version: d.version,
@@ -469,7 +460,7 @@ pub async fn get_draw(
         .get_draw(id)
         .await?
         .ok_or(AppError::NotFound("committee draw"))?;
-    if !sees_names(u, &t) && result_published(&t) {
+    if !sees_names(u, &t) && super::session::result_published(&t) {
         // With the result the members' names are published; who was excluded for which bidder
         // stays with the trading centre and supervision.
         let mut v = view(&d, true)?;

@@ -21,7 +21,6 @@ use sealbid_domain::evaluation::scoring::{
 use sealbid_domain::org::{Role, User};
 use sealbid_domain::tender::{china_time, Tender};
 use sealbid_domain::{BidId, OrgId, TenderId, UserId};
-use sealbid_seal::entry::LogEntryBody;
 use sealbid_seal::keys::{Signature, VerifyingKey};
 use sealbid_seal::opening::{BidOutcome, OpenedBid, OpeningRecord};
 use sealbid_seal::report::{EvaluationReport, MemberSignature, ReportMember, SignedReport};
@@ -213,6 +212,16 @@ pub(crate) async fn opened_bids(state: &AppState, t: &Tender) -> AppResult<Opene
 }
 
 // ----- the session's time -----
+
+/// The result is published (the candidates onwards): the members' names and the report are public
+/// from then on.
+pub(crate) fn result_published(t: &Tender) -> bool {
+    use sealbid_domain::tender::TenderState;
+    matches!(
+        t.state,
+        TenderState::CandidatesPublished | TenderState::Awarded | TenderState::Completed
+    )
+}
 
 /// Refuses work after the session's time is over (409 `evaluation_time_over`).
 pub(crate) async fn ensure_in_time(state: &AppState, t: &Tender) -> AppResult<()> {
@@ -1299,7 +1308,8 @@ pub async fn draw_up_report(
     Ok((axum::http::StatusCode::CREATED, AppJson(view)))
 }
 
-/// The report: the members, the trading centre, the supervisors and the tenderee.
+/// The report: the members, the trading centre, the supervisors and the tenderee; anyone once the
+/// result is published.
 #[utoipa::path(
     get,
     path = "/tenders/{id}/evaluation/report",
@@ -1319,7 +1329,11 @@ pub async fn get_report(
     AppPath(id): AppPath<TenderId>,
 ) -> AppResult<AppJson<ReportView>> {
     let t = load(&state, id).await?;
-    if policy::ensure_owner(&user.user, &t).is_err() {
+    // With the result (the candidates' publication) the report is public: anyone can check it
+    // against the digest the log committed to when the last member signed.
+    if result_published(&t) {
+        policy::ensure_visible(Some(&user.user), &t)?;
+    } else if policy::ensure_owner(&user.user, &t).is_err() {
         ensure_can_follow(&state, &user.user, &t).await?;
     }
     let r = state
@@ -1564,8 +1578,8 @@ pub async fn sign_report(
             Some(String::from_utf8(logged.to_json_bytes().map_err(internal)?).map_err(internal)?);
         leaf = Some(
             String::from_utf8(
-                LogEntryBody::EvaluationReport { report: logged }
-                    .to_leaf()
+                sealbid_seal::report::log_entry(&logged)
+                    .and_then(|e| e.to_leaf())
                     .map_err(internal)?,
             )
             .map_err(internal)?,
