@@ -42,7 +42,9 @@
 //!   credit code is the registration number; org-id.guide has no separate "USCC" list) and
 //!   `additionalIdentifiers` carries the platform's organisation id (scheme [`PLATFORM_ORG_SCHEME`]).
 //!   Roles: `buyer` (the tenderee), `procuringEntity` (the agency, or the tenderee itself when it
-//!   runs the tender), `tenderer` (from the opening on), `supplier` (from the award on). Each
+//!   runs the tender), `tenderer` (from the opening on, for every bidder a bid names — a
+//!   withdrawn one too, so that every organisation reference resolves), `supplier` (from the award
+//!   on). Each
 //!   release lists every party known at its stage with all its roles then, so a compiled release
 //!   (where `roles`, an array of strings, is replaced wholesale) keeps every role.
 //! - Bids use the OCDS bid extension ([`BID_EXTENSION_URL`], declared in each package's
@@ -375,6 +377,20 @@ pub fn tender_status(state: TenderState) -> Option<&'static str> {
     }
 }
 
+/// The tender's status as a release of `stage` reports it: what it was at that stage, so that a
+/// release never changes once published, whatever the tender becomes. Publication, amendments and
+/// the opening: `active`; a cancellation: `cancelled`; an update when the tender failed:
+/// `unsuccessful` (otherwise `active`); the award and the contract: `complete`.
+pub fn stage_status(stage: ReleaseStage, now: TenderState) -> &'static str {
+    match stage {
+        ReleaseStage::Tender | ReleaseStage::TenderAmendment | ReleaseStage::Opening => "active",
+        ReleaseStage::TenderCancellation => "cancelled",
+        ReleaseStage::TenderUpdate if now == TenderState::Failed => "unsuccessful",
+        ReleaseStage::TenderUpdate => "active",
+        ReleaseStage::Award | ReleaseStage::Contract => "complete",
+    }
+}
+
 /// The procurementCategory code.
 pub fn procurement_category(c: Category) -> &'static str {
     match c {
@@ -500,8 +516,10 @@ fn parties_at(p: &OcdsProcess, stage: ReleaseStage) -> Value {
         .unwrap_or(buyer);
     parties.add(&procuring, "procuringEntity");
     if stage.after_opening() {
-        for t in tenderers(p.bids) {
-            parties.add(t, "tenderer");
+        // Every bidder a bid names, a withdrawn one included: each organisation reference in
+        // `bids.details[].tenderers` resolves to a party.
+        for b in p.bids {
+            parties.add(&b.bidder, "tenderer");
         }
     }
     if stage.after_award() {
@@ -665,7 +683,8 @@ pub fn build_release(
     at: DateTime<Utc>,
 ) -> Result<Value, OcdsError> {
     let t = p.tender.tender;
-    let status = tender_status(t.state).ok_or(OcdsError::NotPublic(t.state))?;
+    tender_status(t.state).ok_or(OcdsError::NotPublic(t.state))?;
+    let status = stage_status(stage, t.state);
     check_ids(p)?;
     let ocid = ocid(cfg, t);
     let mut r = Map::new();
@@ -1292,6 +1311,43 @@ mod tests {
     }
 
     #[test]
+    fn a_release_reports_the_status_of_its_stage_not_todays() {
+        // Built from the tender as it is now (completed, or cancelled after the opening), each
+        // release still says what the tender was at its stage: published releases never change.
+        let (b, a) = (buyer(), agency());
+        let bids = bids();
+        for now in [
+            TenderState::Completed,
+            TenderState::Cancelled,
+            TenderState::Failed,
+        ] {
+            let t = tender(now);
+            let p = OcdsProcess {
+                bids: &bids,
+                ..OcdsProcess::tender_only(OcdsTender {
+                    tender: &t,
+                    buyer: &b,
+                    procuring_entity: Some(&a),
+                })
+            };
+            let status = |stage| {
+                build_release(&cfg(), &p, stage, cn(2025, 3, 5, 10, 0)).unwrap()["tender"]["status"]
+                    .clone()
+            };
+            assert_eq!(status(ReleaseStage::Tender), "active", "{now:?}");
+            assert_eq!(status(ReleaseStage::TenderAmendment), "active");
+            assert_eq!(status(ReleaseStage::Opening), "active");
+            assert_eq!(status(ReleaseStage::TenderCancellation), "cancelled");
+            let update = if now == TenderState::Failed {
+                "unsuccessful"
+            } else {
+                "active"
+            };
+            assert_eq!(status(ReleaseStage::TenderUpdate), update);
+        }
+    }
+
+    #[test]
     fn the_opening_publishes_the_bids_and_their_tenderers() {
         let (b, a, t) = (buyer(), agency(), tender(TenderState::Opened));
         let ot = OcdsTender {
@@ -1330,8 +1386,9 @@ mod tests {
         assert_eq!(details[3]["status"], "withdrawn");
         assert!(details[3].get("value").is_none());
         assert_eq!(r["tender"]["numberOfTenderers"], 3);
+        // Its bidder is still a party, so the reference resolves.
         let withdrawn_id = details[3]["tenderers"][0]["id"].as_str().unwrap();
-        assert!(roles_of(&r, withdrawn_id).is_empty());
+        assert_eq!(roles_of(&r, withdrawn_id), ["tenderer"]);
     }
 
     #[test]
@@ -1355,8 +1412,8 @@ mod tests {
         assert_eq!(c["bids"]["details"].as_array().unwrap().len(), 4);
         assert_eq!(c["awards"].as_array().unwrap().len(), 1);
         assert_eq!(c["contracts"][0]["awardID"], c["awards"][0]["id"]);
-        // Buyer, agency and four bidders (the withdrawn one as a bid's tenderer only).
-        assert_eq!(c["parties"].as_array().unwrap().len(), 5);
+        // Buyer, agency and four bidders (the withdrawn one too: every reference resolves).
+        assert_eq!(c["parties"].as_array().unwrap().len(), 6);
         let winner = format!("CN-SAIC-{}", bidders()[0].credit_code);
         assert_eq!(roles_of(c, &winner), ["tenderer", "supplier"]);
         assert_eq!(c["awards"][0]["suppliers"][0]["id"], winner.as_str());
