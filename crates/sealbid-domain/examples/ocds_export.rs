@@ -775,7 +775,7 @@ pub fn package(
     releases: Vec<Value>,
 ) -> Result<Value, OcdsError> {
     match format {
-        Format::Record => ocds::record_package(cfg, uri, published, &releases),
+        Format::Record => ocds::record_package(cfg, uri, published, releases),
         Format::Release => Ok(ocds::release_package(cfg, uri, published, releases)),
     }
 }

@@ -794,7 +794,7 @@ pub fn record_package(
     cfg: &OcdsConfig,
     uri: &str,
     published: DateTime<Utc>,
-    releases: &[Value],
+    releases: Vec<Value>,
 ) -> Result<Value, OcdsError> {
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -807,7 +807,7 @@ pub fn record_package(
         if !groups.contains_key(&ocid) {
             order.push(ocid.clone());
         }
-        groups.entry(ocid).or_default().push(r.clone());
+        groups.entry(ocid).or_default().push(r);
     }
     let mut records = Vec::with_capacity(order.len());
     for ocid in order {
@@ -1187,13 +1187,8 @@ mod tests {
             published,
             rs.clone(),
         );
-        let rec = record_package(
-            &cfg(),
-            &format!("{PACKAGE_URI}/record.json"),
-            published,
-            &rs,
-        )
-        .unwrap();
+        let rec =
+            record_package(&cfg(), &format!("{PACKAGE_URI}/record.json"), published, rs).unwrap();
         let jsonl = compiled_releases_jsonl(&rec).unwrap();
         (rp, rec, jsonl)
     }
@@ -1394,7 +1389,7 @@ mod tests {
     #[test]
     fn the_compiled_record_merges_bids_awards_and_contracts() {
         let rs = sample_releases();
-        let rec = record_package(&cfg(), PACKAGE_URI, cn(2025, 5, 12, 18, 0), &rs).unwrap();
+        let rec = record_package(&cfg(), PACKAGE_URI, cn(2025, 5, 12, 18, 0), rs.clone()).unwrap();
         let records = rec["records"].as_array().unwrap();
         assert_eq!(records.len(), 1);
         assert_eq!(records[0]["releases"].as_array().unwrap().len(), 4);

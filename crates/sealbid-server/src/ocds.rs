@@ -185,7 +185,7 @@ pub async fn record_package(state: &AppState, tenders: &[Tender], uri: &str) -> 
     for t in tenders.iter().filter(|t| t.state.is_public()) {
         releases.extend(releases_of(state, t).await?);
     }
-    ocds::record_package(&config(), uri, state.now(), &releases).map_err(ocds_error)
+    ocds::record_package(&config(), uri, state.now(), releases).map_err(ocds_error)
 }
 
 /// Every public tender (newest first, at most `limit`, 0: all).
