@@ -18,6 +18,7 @@ use headless_chrome::{Browser, LaunchOptions, Tab};
 use sealbid_domain::{Clock, ManualClock};
 use serde_json::json;
 
+use crate::evaluation_fixture::{evaluator, opened_tender, Names};
 use crate::support::{spawn_app, Backend, PASSWORD};
 
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
@@ -813,9 +814,9 @@ fn drive_alert(chrome: &Path, run: &AlertRun) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // The evaluation pages
 
-/// An opened tender with a drawn committee of five experts whose evaluator accounts are linked
-/// (`{prefix}.ev0` … `{prefix}.ev4`, in seat order), its bids in log order and the scoring scheme
-/// (T1 technical 60, C1 commercial 20, the price 20).
+/// An opened tender (`evaluation_fixture`) with a drawn committee of five experts whose evaluator
+/// accounts are linked (`{prefix}.ev0` … `{prefix}.ev4`, in seat order), its bids in log order and
+/// the scoring scheme (T1 technical 60, C1 commercial 20, the price 20).
 struct EvalWorld {
     tender: String,
     owner: String,
@@ -835,108 +836,26 @@ async fn evaluation_world(
     prefix: &str,
     prices: &[&str],
 ) -> EvalWorld {
-    use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
-    let hall = "370200";
-    let org = app
-        .create_org(&format!("{prefix} Bureau 青岛城建"), "tenderee", hall)
-        .await;
-    let owner = app
-        .create_user(&format!("{prefix}.owner"), &["tenderee"], Some(&org), hall)
-        .await;
-    let officer = app
-        .create_user(
-            &format!("{prefix}.officer"),
-            &["centre_officer"],
-            None,
-            hall,
-        )
-        .await;
-    let opener = app
-        .create_user(
-            &format!("{prefix}.opener"),
-            &["committee_member"],
-            None,
-            hall,
-        )
-        .await;
-    let opener_id = user_id(app, &opener).await;
-    let opener_key = crate::support::member_identity();
-    let code = format!("QD-{}-001", prefix.to_uppercase());
-    let tender = app.create_tender(&owner, &code, 21).await;
-    member_committee(
-        app,
-        &owner,
-        &tender,
-        (&opener, &opener_id),
-        Some(&opener_key),
-    )
-    .await;
-    app.post(
-        &format!("/tenders/{tender}/submit"),
-        Some(&owner),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    app.post(
-        &format!("/tenders/{tender}/approve"),
-        Some(&officer),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    let mut names = Vec::new();
-    for (i, price) in prices.iter().enumerate() {
-        let name = format!("{prefix} Builder {i}");
-        let org = app.create_org(&name, "bidder", hall).await;
-        let token = app
-            .create_user(
-                &format!("{prefix}.bidder{i}"),
-                &["bidder"],
-                Some(&org),
-                hall,
-            )
-            .await;
-        let b = FixtureBidder {
-            token,
-            org,
-            key: sealbid_seal::keys::SigningKey::generate(&mut rand::rngs::OsRng),
-        };
-        let (reference, _) = bid(app, &b, &tender, price).await;
-        crate::screening::pay(
-            app,
-            &format!("{prefix}-{i}"),
-            &reference,
-            &format!("6223{i:012}"),
-        )
-        .await;
-        names.push(name);
-    }
-    let mut csv = String::from("id,name,specialties,region,available\n");
+    let mut experts = String::new();
     for i in 1..=6 {
-        csv.push_str(&format!(
+        experts.push_str(&format!(
             "E{i:02},评委{i} Expert {i},A01 building works,370200,yes\n"
         ));
     }
-    app.client
-        .post(app.api("/experts/import"))
-        .bearer_auth(&officer)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("import")
-        .error_for_status()
-        .expect("imported");
-    app.clock.advance(Duration::days(22));
-    sealbid_server::scheduler::tick(&app.state)
-        .await
-        .expect("close");
-    open_as_member(app, &opener, &tender, 1, &opener_key).await;
+    let names = Names {
+        prefix,
+        owner_org: &format!("{prefix} Bureau 青岛城建"),
+        code: &format!("QD-{}-001", prefix.to_uppercase()),
+        bidders: &format!("{prefix} Builder"),
+        payments: prefix,
+        experts: &experts,
+    };
+    let opened = opened_tender(app, &names, prices).await;
+    let tender = opened.tender;
     let d = app
         .post(
             &format!("/tenders/{tender}/committee-draw"),
-            Some(&officer),
+            Some(&opened.officer),
             json!({"committee_size": 5, "tenderee_representatives": 0,
                    "quotas": [{"specialty": "A01", "count": 5}]}),
         )
@@ -952,21 +871,12 @@ async fn evaluation_world(
     let mut usernames = Vec::new();
     for (i, e) in experts.iter().enumerate() {
         let username = format!("{prefix}.ev{i}");
-        let token = app.create_user(&username, &["evaluator"], None, hall).await;
-        let uid = user_id(app, &token).await;
-        app.put(
-            &format!("/experts/{e}/account"),
-            Some(&officer),
-            json!({"user_id": uid}),
-        )
-        .await
-        .expect(204);
-        tokens.push(token);
+        tokens.push(evaluator(app, &opened.officer, e, &username).await);
         usernames.push(username);
     }
     app.put(
         &format!("/tenders/{tender}/evaluation/scheme"),
-        Some(&owner),
+        Some(&opened.owner),
         json!({"method": "comprehensive_scoring", "price_formula": {"kind": "lowest_valid"},
                "criteria": [
                    {"id": "T1", "part": "technical", "label": "Construction plan 施工方案", "max": "60"},
@@ -982,13 +892,81 @@ async fn evaluation_world(
     let bids = stored.iter().map(|b| b.id.to_string()).collect();
     EvalWorld {
         tender,
-        owner,
+        owner: opened.owner,
         tokens,
         usernames,
         experts,
         bids,
-        bidders: names,
+        bidders: opened.bidder_names,
     }
+}
+
+/// What the members have done through the API when a browser test starts.
+struct Work {
+    /// The session's time is set, 2 days out.
+    timed: bool,
+    /// The members from this seat on declare, then check and score each bid as below.
+    first: usize,
+    /// Member `i`'s checklist item for bid `j` (`None`: not checked).
+    item: fn(usize, usize) -> Option<serde_json::Value>,
+    /// Member `i`'s scores for bid `j` (`None`: not scored).
+    scores: fn(usize, usize) -> Option<serde_json::Value>,
+}
+
+/// The evaluation world of `evaluation_world` with the members' `work` done through the API;
+/// returns it with the session's time, if set.
+async fn worked_world(
+    app: &crate::support::TestApp,
+    prefix: &str,
+    prices: &[&str],
+    work: Work,
+) -> (EvalWorld, Option<DateTime<Utc>>) {
+    let w = evaluation_world(app, prefix, prices).await;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
+    let mut due = None;
+    if work.timed {
+        let at = app.clock_now() + Duration::days(2);
+        let body = json!({"due_at": at.to_rfc3339()});
+        app.put(&path("time"), Some(&w.owner), body)
+            .await
+            .expect(204);
+        due = Some(at);
+    }
+    for (i, token) in w.tokens.iter().enumerate().skip(work.first) {
+        let body = json!({"no_conflict": true});
+        app.post(&path("declaration"), Some(token), body)
+            .await
+            .expect(204);
+        for (j, b) in w.bids.iter().enumerate() {
+            if let Some(item) = (work.item)(i, j) {
+                let body = json!({"items": [item]});
+                app.put(&path(&format!("qualification/{b}")), Some(token), body)
+                    .await
+                    .expect(204);
+            }
+            if let Some(scores) = (work.scores)(i, j) {
+                let body = json!({"scores": scores});
+                app.put(&path(&format!("sheets/{b}")), Some(token), body)
+                    .await
+                    .expect(204);
+            }
+        }
+    }
+    (w, due)
+}
+
+/// Each member's scores in the worlds where every sheet differs: T1 `40 + i + 2j`, C1 `10 + i`.
+fn spread_scores(i: usize, j: usize) -> serde_json::Value {
+    json!({"T1": format!("{}", 40 + i + 2 * j), "C1": format!("{}", 10 + i)})
+}
+
+/// Runs a browser session on a thread of its own (headless_chrome blocks); fails the test with
+/// `what` if the session fails.
+async fn in_browser(what: &str, session: impl FnOnce() -> anyhow::Result<()> + Send + 'static) {
+    tokio::task::spawn_blocking(session)
+        .await
+        .expect("browser thread")
+        .expect(what);
 }
 
 /// A call to the API from the browser's (blocking) thread, on the test's runtime.
@@ -999,6 +977,15 @@ struct ApiFromBrowser {
 }
 
 impl ApiFromBrowser {
+    /// The API of `app`, called on the current runtime.
+    fn new(app: &crate::support::TestApp) -> ApiFromBrowser {
+        ApiFromBrowser {
+            rt: tokio::runtime::Handle::current(),
+            client: app.client.clone(),
+            base: app.base.clone(),
+        }
+    }
+
     fn call(
         &self,
         method: reqwest::Method,
@@ -1078,52 +1065,24 @@ async fn an_evaluator_completes_the_session_in_the_browser() {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await;
-    let w = evaluation_world(&app, "evalb", &["951000.00", "962000.00", "940000.00"]).await;
-    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
-    let now = app.clock_now();
-    app.put(
-        &path("time"),
-        Some(&w.owner),
-        json!({"due_at": (now + Duration::days(2)).to_rfc3339()}),
-    )
-    .await
-    .expect(204);
     // Members 1–4 do their part; members 1 and 2 fail the third bid on the licence, which with
     // the evaluator's failure in the browser is a majority. Member 4 leaves its last sheet for
     // later.
-    for (i, token) in w.tokens.iter().enumerate().skip(1) {
-        app.post(
-            &path("declaration"),
-            Some(token),
-            json!({"no_conflict": true}),
-        )
-        .await
-        .expect(204);
-        for (j, b) in w.bids.iter().enumerate() {
-            let item = if j == 2 && i <= 2 {
+    let work = Work {
+        timed: true,
+        first: 1,
+        item: |i, j| {
+            Some(if j == 2 && i <= 2 {
                 json!({"criterion": 0, "pass": false, "reason": "licence expired in 2025"})
             } else {
                 json!({"criterion": 0, "pass": true})
-            };
-            app.put(
-                &path(&format!("qualification/{b}")),
-                Some(token),
-                json!({"items": [item]}),
-            )
-            .await
-            .expect(204);
-            if i == 4 && j == 2 {
-                continue;
-            }
-            app.put(
-                &path(&format!("sheets/{b}")),
-                Some(token),
-                json!({"scores": {"T1": format!("{}", 40 + i + 2 * j), "C1": format!("{}", 10 + i)}}),
-            )
-            .await
-            .expect(204);
-        }
-    }
+            })
+        },
+        scores: |i, j| (i != 4 || j != 2).then(|| spread_scores(i, j)),
+    };
+    let prices = ["951000.00", "962000.00", "940000.00"];
+    let (w, _) = worked_world(&app, "evalb", &prices, work).await;
+    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
     let run = EvalRun {
         base: app.base.clone(),
         world_tender: w.tender.clone(),
@@ -1132,17 +1091,10 @@ async fn an_evaluator_completes_the_session_in_the_browser() {
         experts: w.experts.clone(),
         bids: w.bids.clone(),
         bidders: w.bidders.clone(),
-        api: ApiFromBrowser {
-            rt: tokio::runtime::Handle::current(),
-            client: app.client.clone(),
-            base: app.base.clone(),
-        },
+        api: ApiFromBrowser::new(&app),
         shots: std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from),
     };
-    tokio::task::spawn_blocking(move || drive_evaluation(&chrome, &run))
-        .await
-        .expect("browser thread")
-        .expect("browser session");
+    in_browser("browser session", move || drive_evaluation(&chrome, &run)).await;
     // The report is signed by all five and logged.
     let r = app.get(&path("report"), Some(&w.owner)).await.expect(200);
     assert!(r.body["logged"]["log_index"].is_u64(), "{}", r.text);
@@ -1180,15 +1132,7 @@ fn drive_evaluation(chrome: &Path, run: &EvalRun) -> anyhow::Result<()> {
     let browser = launch(chrome)?;
     let tab = browser.new_tab()?;
     tab.set_default_timeout(StdDuration::from_secs(30));
-    let shot = |name: &str| -> anyhow::Result<()> {
-        if let Some(dir) = &run.shots {
-            let png =
-                tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)?;
-            std::fs::create_dir_all(dir)?;
-            std::fs::write(dir.join(format!("sealbid-{name}.png")), png)?;
-        }
-        Ok(())
-    };
+    let shot = |name: &str| screenshot(&tab, &run.shots, name);
     sign_in(&tab, base, &run.username)?;
 
     // From the tender's page to the workspace: only the declaration before declaring.
@@ -1468,34 +1412,20 @@ async fn an_evaluator_cannot_see_others_scores_before_submitting() {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await;
-    let w = evaluation_world(&app, "blind", &["951000.00", "962000.00", "958000.00"]).await;
+    // Every member declares; all but A (the first) score every bid, B (the second) distinctively.
+    let work = Work {
+        timed: false,
+        first: 0,
+        item: |_, _| None,
+        scores: |i, _| match i {
+            0 => None,
+            1 => Some(json!({"T1": "47.25", "C1": "13.75"})),
+            _ => Some(json!({"T1": format!("{}", 40 + i), "C1": "10"})),
+        },
+    };
+    let prices = ["951000.00", "962000.00", "958000.00"];
+    let (w, _) = worked_world(&app, "blind", &prices, work).await;
     let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
-    for (i, token) in w.tokens.iter().enumerate() {
-        app.post(
-            &path("declaration"),
-            Some(token),
-            json!({"no_conflict": true}),
-        )
-        .await
-        .expect(204);
-        if i == 0 {
-            continue;
-        }
-        for b in &w.bids {
-            let scores = if i == 1 {
-                json!({"T1": "47.25", "C1": "13.75"})
-            } else {
-                json!({"T1": format!("{}", 40 + i), "C1": "10"})
-            };
-            app.put(
-                &path(&format!("sheets/{b}")),
-                Some(token),
-                json!({"scores": scores}),
-            )
-            .await
-            .expect(204);
-        }
-    }
     let sheets = app
         .get(&path("sheets"), Some(&w.tokens[0]))
         .await
@@ -1508,16 +1438,9 @@ async fn an_evaluator_cannot_see_others_scores_before_submitting() {
         username: w.usernames[0].clone(),
         token: w.tokens[0].clone(),
         bids: w.bids.clone(),
-        api: ApiFromBrowser {
-            rt: tokio::runtime::Handle::current(),
-            client: app.client.clone(),
-            base: app.base.clone(),
-        },
+        api: ApiFromBrowser::new(&app),
     };
-    tokio::task::spawn_blocking(move || drive_blind(&chrome, &run))
-        .await
-        .expect("browser thread")
-        .expect("browser session");
+    in_browser("browser session", move || drive_blind(&chrome, &run)).await;
     let sheets = app
         .get(&path("sheets"), Some(&w.tokens[0]))
         .await
@@ -1595,59 +1518,6 @@ fn drive_blind(chrome: &Path, run: &BlindRun) -> anyhow::Result<()> {
 // ---------------------------------------------------------------------------------------------
 // After the evaluation: publication, objections, the award notice, the contract, the refunds
 
-/// The evaluation world of `evaluation_world` (three bids, five members) with every member
-/// declared, every bid checked (all pass) and scored through the API, as in
-/// `evaluation_session.rs`, and the session's time set 2 days out; the report is not drawn up.
-struct AwardWorld {
-    w: EvalWorld,
-    prefix: String,
-    /// The session's time as set.
-    due: DateTime<Utc>,
-}
-
-async fn scored_world(app: &crate::support::TestApp, prefix: &str) -> AwardWorld {
-    let w = evaluation_world(app, prefix, &["951000.00", "962000.00", "940000.00"]).await;
-    let path = |p: &str| format!("/tenders/{}/evaluation/{p}", w.tender);
-    let due = app.clock_now() + Duration::days(2);
-    app.put(
-        &path("time"),
-        Some(&w.owner),
-        json!({"due_at": due.to_rfc3339()}),
-    )
-    .await
-    .expect(204);
-    for (i, token) in w.tokens.iter().enumerate() {
-        app.post(
-            &path("declaration"),
-            Some(token),
-            json!({"no_conflict": true}),
-        )
-        .await
-        .expect(204);
-        for (j, b) in w.bids.iter().enumerate() {
-            app.put(
-                &path(&format!("qualification/{b}")),
-                Some(token),
-                json!({"items": [{"criterion": 0, "pass": true}]}),
-            )
-            .await
-            .expect(204);
-            app.put(
-                &path(&format!("sheets/{b}")),
-                Some(token),
-                json!({"scores": {"T1": format!("{}", 40 + i + 2 * j), "C1": format!("{}", 10 + i)}}),
-            )
-            .await
-            .expect(204);
-        }
-    }
-    AwardWorld {
-        w,
-        prefix: prefix.to_string(),
-        due,
-    }
-}
-
 /// Draws up the report and has every member sign it (each with a key of their own): the last
 /// signature logs it. Returns the candidates' bids in rank order.
 async fn log_report(app: &crate::support::TestApp, w: &EvalWorld) -> Vec<String> {
@@ -1697,55 +1567,61 @@ async fn a_tenderee_awards_and_a_bidder_objects_in_the_browser() {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await;
-    let aw = scored_world(&app, "award").await;
+    // Every member has declared, checked every bid (all pass) and scored it, as in
+    // `evaluation_session.rs`; the session's time is 2 days out; the report is not drawn up.
+    let work = Work {
+        timed: true,
+        first: 0,
+        item: |_, _| Some(json!({"criterion": 0, "pass": true})),
+        scores: |i, j| Some(spread_scores(i, j)),
+    };
+    let prefix = "award";
+    let prices = ["951000.00", "962000.00", "940000.00"];
+    let (w, due) = worked_world(&app, prefix, &prices, work).await;
     let shots = std::env::var_os("SEALBID_SCREENSHOT_DIR").map(PathBuf::from);
 
     // The members' part: more time.
     let run = MoreTimeRun {
         base: app.base.clone(),
-        tender: aw.w.tender.clone(),
-        usernames: aw.w.usernames[..2].to_vec(),
-        due: aw.due,
+        tender: w.tender.clone(),
+        usernames: w.usernames[..2].to_vec(),
+        due: due.expect("the session's time"),
         shots: shots.clone(),
     };
     let chrome2 = chrome.clone();
-    tokio::task::spawn_blocking(move || drive_more_time(&chrome2, &run))
-        .await
-        .expect("browser thread")
-        .expect("browser session (more time)");
+    in_browser("browser session (more time)", move || {
+        drive_more_time(&chrome2, &run)
+    })
+    .await;
     let progress = app
         .get(
-            &format!("/tenders/{}/evaluation/progress", aw.w.tender),
-            Some(&aw.w.tokens[0]),
+            &format!("/tenders/{}/evaluation/progress", w.tender),
+            Some(&w.tokens[0]),
         )
         .await
         .expect(200);
     assert_eq!(progress.body["extended"], 1, "{}", progress.text);
 
     // The report, logged.
-    let candidates = log_report(&app, &aw.w).await;
+    let candidates = log_report(&app, &w).await;
     assert_eq!(candidates.len(), 3);
 
-    let tender = aw.w.tender.clone();
+    let tender = w.tender.clone();
     let run = AwardRun {
         base: app.base.clone(),
         clock: app.clock.clone(),
         tender: tender.clone(),
-        owner_username: format!("{}.owner", aw.prefix),
-        owner: aw.w.owner.clone(),
-        officer_username: format!("{}.officer", aw.prefix),
-        bidder_username: format!("{}.bidder0", aw.prefix),
-        api: ApiFromBrowser {
-            rt: tokio::runtime::Handle::current(),
-            client: app.client.clone(),
-            base: app.base.clone(),
-        },
+        owner_username: format!("{prefix}.owner"),
+        owner: w.owner.clone(),
+        officer_username: format!("{prefix}.officer"),
+        bidder_username: format!("{prefix}.bidder0"),
+        api: ApiFromBrowser::new(&app),
         shots,
     };
-    tokio::task::spawn_blocking(move || drive_award(&chrome, &run))
-        .await
-        .expect("browser thread")
-        .expect("browser session (award)");
+    in_browser("browser session (award)", move || {
+        drive_award(&chrome, &run)
+    })
+    .await;
 
     // The end state, through the API.
     let t = app
@@ -1754,7 +1630,7 @@ async fn a_tenderee_awards_and_a_bidder_objects_in_the_browser() {
         .expect(200);
     assert_eq!(t.body["state"], "completed", "{}", t.text);
     let a = app
-        .get(&format!("/tenders/{tender}/award"), Some(&aw.w.owner))
+        .get(&format!("/tenders/{tender}/award"), Some(&w.owner))
         .await
         .expect(200);
     assert_eq!(a.body["notice"]["winner"]["bid"], candidates[0].as_str());
@@ -1769,7 +1645,7 @@ async fn a_tenderee_awards_and_a_bidder_objects_in_the_browser() {
         "{}",
         a.text
     );
-    let officer = app.login(&format!("{}.officer", aw.prefix)).await;
+    let officer = app.login(&format!("{prefix}.officer")).await;
     let left = app.get("/refunds", Some(&officer)).await.expect(200);
     assert_eq!(left.body, json!([]));
 }

@@ -11,7 +11,8 @@ use sealbid_seal::report::SignedReport;
 use sealbid_seal::signed::Signed;
 use serde_json::{json, Value};
 
-use crate::api_authz::{bid, member_committee, open_as_member, user_id, FixtureBidder};
+use crate::api_authz::user_id;
+use crate::evaluation_fixture::{evaluator, opened_tender, Names, Opened, HALL};
 
 /// Reads the next server-sent event of `event` type from a streaming response (waiting at most a
 /// minute, so a broken stream fails the test instead of hanging it).
@@ -58,51 +59,25 @@ async fn event_until(
 
 e2e_test! {
     async fn the_committee_reviews_scores_and_signs_the_report(app: TestApp) {
-        let hall = "370200";
-        let owner_org = app.create_org("Session Bureau", "tenderee", hall).await;
-        let owner = app.create_user("sess.owner", &["tenderee"], Some(&owner_org), hall).await;
+        let hall = HALL;
+        let mut experts = String::new();
+        for i in 1..=6 {
+            experts.push_str(&format!("S{i:02},评委{i},A01 building works,370200,yes\n"));
+        }
+        experts.push_str("S07,造价评委7,B02 cost engineering,370200,yes\n");
+        let names = Names { prefix: "sess", owner_org: "Session Bureau", code: "SESS-2026-001",
+            bidders: "Session Builder", payments: "SESS", experts: &experts };
+        // Four bids; the fourth is above the ceiling price (1,100,000).
+        let prices = ["951000.00", "962000.00", "940000.00", "1150000.00"];
+        let Opened { owner_org, owner, officer, tender, bidders, .. } = opened_tender(&app, &names, &prices).await;
         let rep = app.create_user("sess.rep", &["tenderee"], Some(&owner_org), hall).await;
         let rep_id = user_id(&app, &rep).await;
-        let officer = app.create_user("sess.officer", &["centre_officer"], None, hall).await;
         let supervisor = app.create_user("sess.supervisor", &["supervisor"], None, hall).await;
-        let opener = app.create_user("sess.opener", &["committee_member"], None, hall).await;
-        let opener_id = user_id(&app, &opener).await;
-        let opener_key = crate::support::member_identity();
-        let tender = app.create_tender(&owner, "SESS-2026-001", 21).await;
-        member_committee(&app, &owner, &tender, (&opener, &opener_id), Some(&opener_key)).await;
-        app.post(&format!("/tenders/{tender}/submit"), Some(&owner), json!({})).await.expect(200);
-        app.post(&format!("/tenders/{tender}/approve"), Some(&officer), json!({})).await.expect(200);
-        // Four bids; the fourth is above the ceiling price (1,100,000).
-        let mut bidders = Vec::new();
         let mut codes = Vec::new();
-        for (i, price) in ["951000.00", "962000.00", "940000.00", "1150000.00"].iter().enumerate() {
-            let org = app.create_org(&format!("Session Builder {i}"), "bidder", hall).await;
-            let token = app.create_user(&format!("sess.bidder{i}"), &["bidder"], Some(&org), hall).await;
-            let o = app.get(&format!("/orgs/{org}"), Some(&token)).await.expect(200);
+        for b in &bidders {
+            let o = app.get(&format!("/orgs/{}", b.org), Some(&b.token)).await.expect(200);
             codes.push(o.body["credit_code"].as_str().unwrap().to_string());
-            let b = FixtureBidder { token, org, key: SigningKey::generate(&mut rand::rngs::OsRng) };
-            let (reference, _) = bid(&app, &b, &tender, price).await;
-            crate::screening::pay(&app, &format!("SESS-{i}"), &reference, &format!("6223{i:012}")).await;
-            bidders.push(b);
         }
-        let mut csv = String::from("id,name,specialties,region,available\n");
-        for i in 1..=6 {
-            csv.push_str(&format!("S{i:02},评委{i},A01 building works,370200,yes\n"));
-        }
-        csv.push_str("S07,造价评委7,B02 cost engineering,370200,yes\n");
-        app.client
-            .post(app.api("/experts/import"))
-            .bearer_auth(&officer)
-            .header("content-type", "text/csv")
-            .body(csv)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
-        app.clock.advance(Duration::days(22));
-        sealbid_server::scheduler::tick(&app.state).await.unwrap();
-        open_as_member(&app, &opener, &tender, 1, &opener_key).await;
 
         let path = |p: &str| format!("/tenders/{tender}/evaluation/{p}");
         // Representatives before the draw: nothing to appoint to.
@@ -134,10 +109,7 @@ e2e_test! {
         // The drawn experts sign in with evaluator accounts.
         let mut members = Vec::new();
         for (i, e) in experts.iter().enumerate() {
-            let acc = app.create_user(&format!("sess.expert{i}"), &["evaluator"], None, hall).await;
-            let uid = user_id(&app, &acc).await;
-            app.put(&format!("/experts/{e}/account"), Some(&officer), json!({"user_id": uid})).await.expect(204);
-            members.push(acc);
+            members.push(evaluator(&app, &officer, e, &format!("sess.expert{i}")).await);
         }
         members.push(rep.clone());
         let outsider = app.create_user("sess.outsider", &["evaluator"], None, hall).await;

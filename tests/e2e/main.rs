@@ -13,6 +13,7 @@ mod api_openapi;
 mod browser;
 mod cli;
 mod evaluation;
+mod evaluation_fixture;
 mod evaluation_session;
 mod ocds;
 mod screen_cli;

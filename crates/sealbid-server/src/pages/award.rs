@@ -24,6 +24,7 @@ use sealbid_domain::tender::Tender;
 use sealbid_domain::{BidId, OrgId, TenderId};
 use serde::Deserialize;
 
+use super::evaluation::signed_in_form;
 use super::{error_page, login_redirect, message_of, render, view, Nav, Viewer};
 use crate::api::award as award_api;
 use crate::api::session as session_api;
@@ -492,8 +493,23 @@ async fn after(
     }
 }
 
-fn form_error(e: FormRejection) -> AppError {
-    AppError::InvalidBody(e.body_text())
+/// A form of the result page: signed in and the form read (`signed_in_form`); what was typed
+/// kept (`keep`) to show again if refused; `act` (the API's handler); then `after` with the note
+/// it returns, or its error.
+async fn result_form<F>(
+    state: &AppState,
+    user: Option<CurrentUser>,
+    id: &str,
+    form: Result<Form<F>, FormRejection>,
+    keep: impl FnOnce(&F) -> Typed,
+    act: impl AsyncFnOnce(&CurrentUser, F) -> AppResult<&'static str>,
+) -> Response {
+    signed_in_form(user, &result_path(id), form, async |user, f| {
+        let typed = keep(&f);
+        let outcome = act(&user, f).await;
+        after(state, &user, id, outcome, typed).await
+    })
+    .await
 }
 
 fn tender_id(id: &str) -> AppResult<TenderId> {
@@ -513,14 +529,8 @@ pub async fn publish(
     Path(id): Path<String>,
     form: Result<Form<PublishForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
+    let keep = |f: &PublishForm| Typed::Publish { end: f.end.clone() };
+    let act = async |user: &CurrentUser, f: PublishForm| {
         let tid = tender_id(&id)?;
         let end = match blank(&f.end) {
             None => None,
@@ -533,17 +543,11 @@ pub async fn publish(
                 )
             })?),
         };
-        award_api::publish(
-            State(state.clone()),
-            user.clone(),
-            AppPath(tid),
-            AppJson(award_api::PublishBody { end }),
-        )
-        .await?;
+        let body = AppJson(award_api::PublishBody { end });
+        award_api::publish(State(state.clone()), user.clone(), AppPath(tid), body).await?;
         Ok("published")
-    }
-    .await;
-    after(&state, &user, &id, outcome, Typed::Publish { end: f.end }).await
+    };
+    result_form(&state, user, &id, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -558,28 +562,16 @@ pub async fn object(
     Path(id): Path<String>,
     form: Result<Form<ObjectForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
+    let keep = |f: &ObjectForm| Typed::Object {
+        text: f.text.clone(),
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
+    let act = async |user: &CurrentUser, f: ObjectForm| {
         let tid = tender_id(&id)?;
-        award_api::object(
-            State(state.clone()),
-            user.clone(),
-            AppPath(tid),
-            AppJson(award_api::ObjectionBody {
-                text: f.text.clone(),
-            }),
-        )
-        .await?;
+        let body = AppJson(award_api::ObjectionBody { text: f.text });
+        award_api::object(State(state.clone()), user.clone(), AppPath(tid), body).await?;
         Ok("objected")
-    }
-    .await;
-    after(&state, &user, &id, outcome, Typed::Object { text: f.text }).await
+    };
+    result_form(&state, user, &id, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -596,41 +588,31 @@ pub async fn answer(
     Path((id, number)): Path<(String, String)>,
     form: Result<Form<AnswerForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
+    // Not a number: no such objection, a 404 page (checked before the tender's id; nothing
+    // typed is shown again then).
+    let number = number.trim().parse::<u32>().ok();
+    let keep = |f: &AnswerForm| Typed::Answer {
+        number: number.unwrap_or_default(),
+        text: f.text.clone(),
+        upheld: f.upheld.is_some(),
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let Ok(number) = number.trim().parse::<u32>() else {
-        return error_page(
-            AppError::NotFound("objection"),
-            &Nav::new(Some(&user), "tenders"),
-        );
-    };
-    let upheld = f.upheld.is_some();
-    let outcome = async {
+    let act = async |user: &CurrentUser, f: AnswerForm| {
+        let number = number.ok_or(AppError::NotFound("objection"))?;
         let tid = tender_id(&id)?;
+        let body = AppJson(award_api::AnswerBody {
+            text: f.text,
+            upheld: f.upheld.is_some(),
+        });
         award_api::answer(
             State(state.clone()),
             user.clone(),
             AppPath((tid, number)),
-            AppJson(award_api::AnswerBody {
-                text: f.text.clone(),
-                upheld,
-            }),
+            body,
         )
         .await?;
         Ok("answered")
-    }
-    .await;
-    let typed = Typed::Answer {
-        number,
-        text: f.text,
-        upheld,
     };
-    after(&state, &user, &id, outcome, typed).await
+    result_form(&state, user, &id, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -646,14 +628,8 @@ pub async fn notice(
     Path(id): Path<String>,
     form: Result<Form<NoticeForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
+    let keep = |f: &NoticeForm| Typed::Notice { bid: f.bid.clone() };
+    let act = async |user: &CurrentUser, f: NoticeForm| {
         let tid = tender_id(&id)?;
         let bid = match blank(&f.bid) {
             None => None,
@@ -661,17 +637,11 @@ pub async fn notice(
                 AppError::invalid("invalid_bid", "bid", "choose one of the candidates")
             })?),
         };
-        award_api::notice(
-            State(state.clone()),
-            user.clone(),
-            AppPath(tid),
-            AppJson(award_api::NoticeBody { bid }),
-        )
-        .await?;
+        let body = AppJson(award_api::NoticeBody { bid });
+        award_api::notice(State(state.clone()), user.clone(), AppPath(tid), body).await?;
         Ok("awarded")
-    }
-    .await;
-    after(&state, &user, &id, outcome, Typed::Notice { bid: f.bid }).await
+    };
+    result_form(&state, user, &id, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -689,14 +659,12 @@ pub async fn contract(
     Path(id): Path<String>,
     form: Result<Form<ContractForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
+    let keep = |f: &ContractForm| Typed::Contract {
+        signed_at: f.signed_at.clone(),
+        amount: f.amount.clone(),
+        reference: f.reference.clone(),
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
+    let act = async |user: &CurrentUser, f: ContractForm| {
         let tid = tender_id(&id)?;
         let signed_at = view::parse_datetime_local(&f.signed_at).ok_or_else(|| {
             AppError::invalid(
@@ -715,26 +683,15 @@ pub async fn contract(
                     "the contract amount is an amount in yuan, e.g. 951000.00",
                 )
             })?;
-        award_api::contract(
-            State(state.clone()),
-            user.clone(),
-            AppPath(tid),
-            AppJson(award_api::ContractBody {
-                signed_at,
-                amount,
-                reference: f.reference.clone(),
-            }),
-        )
-        .await?;
+        let body = AppJson(award_api::ContractBody {
+            signed_at,
+            amount,
+            reference: f.reference,
+        });
+        award_api::contract(State(state.clone()), user.clone(), AppPath(tid), body).await?;
         Ok("contract")
-    }
-    .await;
-    let typed = Typed::Contract {
-        signed_at: f.signed_at,
-        amount: f.amount,
-        reference: f.reference,
     };
-    after(&state, &user, &id, outcome, typed).await
+    result_form(&state, user, &id, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -750,32 +707,34 @@ pub async fn refund(
     Path((id, org)): Path<(String, String)>,
     form: Result<Form<RefundForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&result_path(&id));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let tid = tender_id(&id)?;
-        let org = OrgId::parse(org.trim()).map_err(|_| AppError::NotFound("refund"))?;
-        award_api::refund_done(State(state.clone()), user.clone(), AppPath((tid, org))).await?;
-        Ok("refunded")
-    }
-    .await;
-    if f.back != "refunds" {
-        return after(&state, &user, &id, outcome, Typed::Refund).await;
-    }
-    // From the task list: back to it.
-    match outcome {
-        Ok(done) => Redirect::to(&format!("/refunds?done={done}")).into_response(),
-        Err(e) if shown_with_form(&e) => {
-            let q = RefundsQuery::default();
-            refunds_response(&state, &user, &q, e.status(), Some(FormError::of(&e))).await
-        }
-        Err(e) => error_page(e, &Nav::new(Some(&user), "refunds")),
-    }
+    signed_in_form(
+        user,
+        &result_path(&id),
+        form,
+        async |user, f: RefundForm| {
+            let outcome = async {
+                let tid = tender_id(&id)?;
+                let org = OrgId::parse(org.trim()).map_err(|_| AppError::NotFound("refund"))?;
+                award_api::refund_done(State(state.clone()), user.clone(), AppPath((tid, org)))
+                    .await?;
+                Ok("refunded")
+            }
+            .await;
+            if f.back != "refunds" {
+                return after(&state, &user, &id, outcome, Typed::Refund).await;
+            }
+            // From the task list: back to it.
+            match outcome {
+                Ok(done) => Redirect::to(&format!("/refunds?done={done}")).into_response(),
+                Err(e) if shown_with_form(&e) => {
+                    let q = RefundsQuery::default();
+                    refunds_response(&state, &user, &q, e.status(), Some(FormError::of(&e))).await
+                }
+                Err(e) => error_page(e, &Nav::new(Some(&user), "refunds")),
+            }
+        },
+    )
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -726,8 +726,54 @@ async fn after_form(
     }
 }
 
-fn form_error(e: FormRejection) -> AppError {
-    AppError::InvalidBody(e.body_text())
+/// The first steps of a page's form (here and in `super::award`): not signed in, off to sign in
+/// (back at `back`); a form that does not read, an error page; else `then` with both.
+pub(super) async fn signed_in_form<F>(
+    user: Option<CurrentUser>,
+    back: &str,
+    form: Result<Form<F>, FormRejection>,
+    then: impl AsyncFnOnce(CurrentUser, F) -> Response,
+) -> Response {
+    let Some(user) = user else {
+        return login_redirect(back);
+    };
+    match form {
+        Ok(Form(f)) => then(user, f).await,
+        Err(e) => error_page(
+            AppError::InvalidBody(e.body_text()),
+            &Nav::new(Some(&user), "tenders"),
+        ),
+    }
+}
+
+/// A form of the workspace: signed in and the form read (`signed_in_form`); what was typed kept
+/// (`keep`) to show again if refused; the tender loaded; `act` (the API's handler, which may add
+/// to what is kept); then `after_form` with the note and anchor it returns, or its error.
+async fn workspace_form<F>(
+    state: &AppState,
+    user: Option<CurrentUser>,
+    id: &str,
+    headers: &HeaderMap,
+    form: Result<Form<F>, FormRejection>,
+    keep: impl FnOnce(&F) -> Typed,
+    act: impl AsyncFnOnce(&CurrentUser, &Tender, F, &mut Typed) -> AppResult<(&'static str, String)>,
+) -> Response {
+    let back = format!("/tenders/{}/evaluation", id.trim());
+    signed_in_form(user, &back, form, async |user, f| {
+        let mut typed = keep(&f);
+        let outcome = async {
+            let t = load(state, id).await?;
+            act(&user, &t, f, &mut typed).await
+        }
+        .await;
+        after_form(state, &user, id, headers, outcome, typed).await
+    })
+    .await
+}
+
+/// Nothing to keep but what `act` adds.
+fn keep_nothing<F>(_: &F) -> Typed {
+    Typed::default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -744,52 +790,33 @@ pub async fn declare(
     headers: HeaderMap,
     form: Result<Form<DeclarationForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let t = load(&state, &id).await?;
-        eval_api::declare(
-            State(state.clone()),
-            user.clone(),
-            AppPath(t.id),
-            AppJson(eval_api::DeclarationRequest {
-                no_conflict: f.no_conflict.is_some(),
-                statement: f.statement.clone(),
-            }),
-        )
-        .await?;
-        Ok(("declared", "#bids".to_string()))
-    }
-    .await;
-    let typed = Typed {
-        statement: f.statement,
+    let keep = |f: &DeclarationForm| Typed {
+        statement: f.statement.clone(),
         ..Typed::default()
     };
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    let act = async |user: &CurrentUser, t: &Tender, f: DeclarationForm, _: &mut Typed| {
+        let body = AppJson(eval_api::DeclarationRequest {
+            no_conflict: f.no_conflict.is_some(),
+            statement: f.statement,
+        });
+        eval_api::declare(State(state.clone()), user.clone(), AppPath(t.id), body).await?;
+        Ok(("declared", "#bids".to_string()))
+    };
+    workspace_form(&state, user, &id, &headers, form, keep, act).await
 }
+
+/// A bid's qualification checklist: `pass.{i}` (`pass` or `fail`) and `reason.{i}` for each
+/// criterion `i`.
+type ChecklistForm = HashMap<String, String>;
 
 pub async fn checklist(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    form: Result<Form<ChecklistForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let mut typed = Typed::default();
-    let outcome = async {
-        let t = load(&state, &id).await?;
+    let act = async |user: &CurrentUser, t: &Tender, f: ChecklistForm, typed: &mut Typed| {
         let bid = parse_bid(&bid)?;
         typed.bid = Some(bid);
         let mut items = Vec::new();
@@ -811,36 +838,25 @@ pub async fn checklist(
             kept.push((pass, reason));
         }
         typed.checklist = Some(kept);
-        session_api::put_checklist(
-            State(state.clone()),
-            user.clone(),
-            AppPath((t.id, bid)),
-            AppJson(session_api::ChecklistBody { items }),
-        )
-        .await?;
+        let body = AppJson(session_api::ChecklistBody { items });
+        let path = AppPath((t.id, bid));
+        session_api::put_checklist(State(state.clone()), user.clone(), path, body).await?;
         Ok(("checklist", format!("#bid-{bid}")))
-    }
-    .await;
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    };
+    workspace_form(&state, user, &id, &headers, form, keep_nothing, act).await
 }
+
+/// A bid's score sheet: `score.{criterion}` for each scored criterion.
+type SheetForm = HashMap<String, String>;
 
 pub async fn sheet(
     State(state): State<AppState>,
     Viewer(user): Viewer,
     Path((id, bid)): Path<(String, String)>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    form: Result<Form<SheetForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let mut typed = Typed::default();
-    let outcome = async {
-        let t = load(&state, &id).await?;
+    let act = async |user: &CurrentUser, t: &Tender, f: SheetForm, typed: &mut Typed| {
         let bid = parse_bid(&bid)?;
         typed.bid = Some(bid);
         let raw: BTreeMap<String, String> = f
@@ -860,17 +876,12 @@ pub async fn sheet(
             })?;
             scores.insert(criterion.clone(), d);
         }
-        eval_api::put_sheet(
-            State(state.clone()),
-            user.clone(),
-            AppPath((t.id, bid)),
-            AppJson(eval_api::SheetRequest { scores }),
-        )
-        .await?;
+        let body = AppJson(eval_api::SheetRequest { scores });
+        let path = AppPath((t.id, bid));
+        eval_api::put_sheet(State(state.clone()), user.clone(), path, body).await?;
         Ok(("sheet", format!("#bid-{bid}")))
-    }
-    .await;
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    };
+    workspace_form(&state, user, &id, &headers, form, keep_nothing, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -886,15 +897,11 @@ pub async fn draw_up(
     headers: HeaderMap,
     form: Result<Form<DrawUpForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
+    let keep = |f: &DrawUpForm| Typed {
+        cost_floor: f.cost_floor.clone(),
+        ..Typed::default()
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let t = load(&state, &id).await?;
+    let act = async |user: &CurrentUser, t: &Tender, f: DrawUpForm, _: &mut Typed| {
         let cost_floor = match blank(&f.cost_floor) {
             None => None,
             Some(s) => Some(view::clean_amount(s).parse::<Decimal>().map_err(|_| {
@@ -905,21 +912,12 @@ pub async fn draw_up(
                 )
             })?),
         };
-        session_api::draw_up_report(
-            State(state.clone()),
-            user.clone(),
-            AppPath(t.id),
-            AppJson(session_api::DrawUpBody { cost_floor }),
-        )
-        .await?;
+        let body = AppJson(session_api::DrawUpBody { cost_floor });
+        session_api::draw_up_report(State(state.clone()), user.clone(), AppPath(t.id), body)
+            .await?;
         Ok(("report", "#report".to_string()))
-    }
-    .await;
-    let typed = Typed {
-        cost_floor: f.cost_floor,
-        ..Typed::default()
     };
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    workspace_form(&state, user, &id, &headers, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -938,15 +936,12 @@ pub async fn sign(
     headers: HeaderMap,
     form: Result<Form<SignForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
+    let keep = |f: &SignForm| Typed {
+        sign_key: f.key.clone(),
+        sign_signature: f.signature.clone(),
+        ..Typed::default()
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let t = load(&state, &id).await?;
+    let act = async |user: &CurrentUser, t: &Tender, f: SignForm, _: &mut Typed| {
         let current = session_api::get_report(State(state.clone()), user.clone(), AppPath(t.id))
             .await?
             .0;
@@ -976,34 +971,23 @@ pub async fn sign(
                 "paste the signature (base64) over the report's signing bytes",
             )
         })?;
-        let after = session_api::sign_report(
-            State(state.clone()),
-            user.clone(),
-            AppPath(t.id),
-            AppJson(session_api::SignBody {
-                key,
-                signature,
-                version: current.version,
-            }),
-        )
-        .await?
-        .0;
-        Ok((
-            if after.logged.is_some() {
-                "logged"
-            } else {
-                "signed"
-            },
-            "#report".to_string(),
-        ))
-    }
-    .await;
-    let typed = Typed {
-        sign_key: f.key,
-        sign_signature: f.signature,
-        ..Typed::default()
+        let body = AppJson(session_api::SignBody {
+            key,
+            signature,
+            version: current.version,
+        });
+        let after =
+            session_api::sign_report(State(state.clone()), user.clone(), AppPath(t.id), body)
+                .await?
+                .0;
+        let done = if after.logged.is_some() {
+            "logged"
+        } else {
+            "signed"
+        };
+        Ok((done, "#report".to_string()))
     };
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    workspace_form(&state, user, &id, &headers, form, keep, act).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1019,41 +1003,24 @@ pub async fn more_time(
     headers: HeaderMap,
     form: Result<Form<MoreTimeForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let t = load(&state, &id).await?;
-        let asked = session_api::more_time(
-            State(state.clone()),
-            user.clone(),
-            AppPath(t.id),
-            AppJson(session_api::MoreTimeBody {
-                reason: f.reason.clone(),
-            }),
-        )
-        .await?
-        .0;
-        Ok((
-            if asked.extended {
-                "time-extended"
-            } else {
-                "time-asked"
-            },
-            "#more-time".to_string(),
-        ))
-    }
-    .await;
-    let typed = Typed {
+    let keep = |f: &MoreTimeForm| Typed {
         more_time: true,
-        reason: f.reason,
+        reason: f.reason.clone(),
         ..Typed::default()
     };
-    after_form(&state, &user, &id, &headers, outcome, typed).await
+    let act = async |user: &CurrentUser, t: &Tender, f: MoreTimeForm, _: &mut Typed| {
+        let body = AppJson(session_api::MoreTimeBody { reason: f.reason });
+        let asked = session_api::more_time(State(state.clone()), user.clone(), AppPath(t.id), body)
+            .await?
+            .0;
+        let done = if asked.extended {
+            "time-extended"
+        } else {
+            "time-asked"
+        };
+        Ok((done, "#more-time".to_string()))
+    };
+    workspace_form(&state, user, &id, &headers, form, keep, act).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1070,29 +1037,15 @@ pub async fn explain(
     headers: HeaderMap,
     form: Result<Form<ExplainForm>, FormRejection>,
 ) -> Response {
-    let Some(user) = user else {
-        return login_redirect(&format!("/tenders/{}/evaluation", id.trim()));
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return error_page(form_error(e), &Nav::new(Some(&user), "tenders")),
-    };
-    let outcome = async {
-        let t = load(&state, &id).await?;
-        session_api::explain(
-            State(state.clone()),
-            user.clone(),
-            AppPath(t.id),
-            AppJson(session_api::ExplanationBody {
-                bid: parse_bid(&f.bid)?,
-                text: f.text.clone(),
-            }),
-        )
-        .await?;
+    let act = async |user: &CurrentUser, t: &Tender, f: ExplainForm, _: &mut Typed| {
+        let body = AppJson(session_api::ExplanationBody {
+            bid: parse_bid(&f.bid)?,
+            text: f.text,
+        });
+        session_api::explain(State(state.clone()), user.clone(), AppPath(t.id), body).await?;
         Ok(("explained", "#report".to_string()))
-    }
-    .await;
-    after_form(&state, &user, &id, &headers, outcome, Typed::default()).await
+    };
+    workspace_form(&state, user, &id, &headers, form, keep_nothing, act).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1214,11 +1214,34 @@ fn pol_tender(id: &str) -> sealbid_domain::TenderId {
     sealbid_domain::TenderId::parse(id).unwrap()
 }
 
+/// The opening record of tender `id` (`code`) opened at `at` with `bids`: 2 of 2 shares, deposits
+/// of 20,000, after the closing at log index 5.
+fn opening_record(
+    id: &str,
+    code: &str,
+    at: DateTime<Utc>,
+    bids: Vec<sealbid_seal::opening::OpenedBid>,
+) -> sealbid_seal::opening::OpeningRecord {
+    sealbid_seal::opening::OpeningRecord {
+        version: 1,
+        tender: id.into(),
+        tender_code: code.into(),
+        opening_time: at,
+        opened_at: at,
+        threshold: 2,
+        revealed_by: vec![1, 2],
+        deposit_required: "20000.00".into(),
+        closing_index: 5,
+        closing_entry: String::new(),
+        closing_proof: Vec::new(),
+        closing_checkpoint: String::new(),
+        bids,
+    }
+}
+
 #[tokio::test]
 async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
-    use sealbid_seal::opening::{
-        BidOutcome, DepositCheck, OpenedBid, OpenedEnvelope, OpeningRecord,
-    };
+    use sealbid_seal::opening::{BidOutcome, DepositCheck, OpenedBid, OpenedEnvelope};
     let f = fixture().await;
     let id = published_tender(&f, "QD-BID-030").await;
     let tid = pol_tender(&id);
@@ -1255,37 +1278,24 @@ async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
             },
             outcome,
         };
-    let record = OpeningRecord {
-        version: 1,
-        tender: id.clone(),
-        tender_code: "QD-BID-030".into(),
-        opening_time: start(),
-        opened_at: start(),
-        threshold: 2,
-        revealed_by: vec![1, 2],
-        deposit_required: "20000.00".into(),
-        closing_index: 5,
-        closing_entry: String::new(),
-        closing_proof: Vec::new(),
-        closing_checkpoint: String::new(),
-        bids: vec![
-            opened_bid(
-                "Haixin Construction",
-                Some("950000.00"),
-                BidOutcome::Valid,
-                true,
-            ),
-            opened_bid(
-                "Late Builders",
-                None,
-                BidOutcome::Invalid {
-                    code: "hash_mismatch".into(),
-                    reason: "the ciphertext is not the one the manifest names".into(),
-                },
-                false,
-            ),
-        ],
-    };
+    let bids = vec![
+        opened_bid(
+            "Haixin Construction",
+            Some("950000.00"),
+            BidOutcome::Valid,
+            true,
+        ),
+        opened_bid(
+            "Late Builders",
+            None,
+            BidOutcome::Invalid {
+                code: "hash_mismatch".into(),
+                reason: "the ciphertext is not the one the manifest names".into(),
+            },
+            false,
+        ),
+    ];
+    let record = opening_record(&id, "QD-BID-030", start(), bids);
     let signed = Signed::sign(record, &f.state.sealing.signing).unwrap();
     s.closing = Some(sealbid_store::Closing {
         at: start(),
@@ -1336,38 +1346,51 @@ async fn the_tender_page_shows_the_closing_checkpoint_and_the_opening_record() {
 // ---------------------------------------------------------------------------------------------
 // The evaluation pages (the whole session runs in the browser tests: tests/e2e/browser.rs)
 
+/// A page as `cookie` sees it.
+async fn fetch(f: &Fixture, uri: &str, cookie: Option<&str>) -> Page {
+    send(&f.app, get(uri, cookie)).await
+}
+
+/// A form sent from the page's own site as `cookie`.
+async fn submit(f: &Fixture, uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Page {
+    send(&f.app, post(uri, cookie, SAME_ORIGIN, fields)).await
+}
+
+/// The same form sent from another site.
+async fn submit_cross_site(
+    f: &Fixture,
+    uri: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Page {
+    let elsewhere = Some("https://evil.example");
+    send(&f.app, post(uri, cookie, elsewhere, fields)).await
+}
+
 #[tokio::test]
 async fn the_evaluation_workspace_is_for_committee_members_only() {
     let f = fixture().await;
     let id = published_tender(&f, "QD-EVAL-001").await;
     let workspace = format!("/tenders/{id}/evaluation");
     // Not signed in: to the sign-in page, coming back here.
-    let p = send(&f.app, get(&workspace, None)).await;
+    let p = fetch(&f, &workspace, None).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert_eq!(
         p.location,
         format!("/login?next=%2Ftenders%2F{id}%2Fevaluation")
     );
     // Anyone else, whoever they are: the same 403, which says nothing of the tender.
+    let declaration = format!("{workspace}/declaration");
     let mut messages = Vec::new();
     for who in ["bidder", "officer", "tenderee", "other"] {
         let cookie = sign_in(&f.app, who).await;
-        let p = send(&f.app, get(&workspace, Some(&cookie))).await;
+        let p = fetch(&f, &workspace, Some(&cookie)).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}: {}", p.html);
         assert!(p.content_type.starts_with("text/html"));
         assert!(!p.html.contains("QD-EVAL-001"), "{who}");
         messages.push(text_of(&p.html, "error-message").to_string());
         // The forms refuse them the same way, storing nothing.
-        let p = send(
-            &f.app,
-            post(
-                &format!("{workspace}/declaration"),
-                Some(&cookie),
-                SAME_ORIGIN,
-                &[("no_conflict", "yes")],
-            ),
-        )
-        .await;
+        let p = submit(&f, &declaration, Some(&cookie), &[("no_conflict", "yes")]).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{who}: {}", p.html);
     }
     messages.dedup();
@@ -1375,23 +1398,11 @@ async fn the_evaluation_workspace_is_for_committee_members_only() {
     assert!(messages[0].contains("evaluation committee"), "{messages:?}");
     // Malformed ids are 404 pages.
     let bidder = sign_in(&f.app, "bidder").await;
-    let p = send(
-        &f.app,
-        get("/tenders/not-a-tender/evaluation", Some(&bidder)),
-    )
-    .await;
+    let p = fetch(&f, "/tenders/not-a-tender/evaluation", Some(&bidder)).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     // A cross-site post is refused before anything else.
-    let p = send(
-        &f.app,
-        post(
-            &format!("{workspace}/declaration"),
-            Some(&bidder),
-            Some("https://evil.example"),
-            &[("no_conflict", "yes")],
-        ),
-    )
-    .await;
+    let fields = [("no_conflict", "yes")];
+    let p = submit_cross_site(&f, &declaration, Some(&bidder), &fields).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.html.contains("another site"));
 }
@@ -1401,35 +1412,25 @@ async fn progress_and_result_before_the_committee_is_drawn() {
     let f = fixture().await;
     let id = published_tender(&f, "QD-EVAL-002").await;
     // The live progress: bidders are refused; the trading centre finds no committee yet.
+    let progress = format!("/tenders/{id}/evaluation/progress");
     let bidder = sign_in(&f.app, "bidder").await;
-    let p = send(
-        &f.app,
-        get(&format!("/tenders/{id}/evaluation/progress"), Some(&bidder)),
-    )
-    .await;
+    let p = fetch(&f, &progress, Some(&bidder)).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
     let officer = sign_in(&f.app, "officer").await;
-    let p = send(
-        &f.app,
-        get(
-            &format!("/tenders/{id}/evaluation/progress"),
-            Some(&officer),
-        ),
-    )
-    .await;
+    let p = fetch(&f, &progress, Some(&officer)).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.html);
     // The result is public, and says nothing until the report is logged.
-    let p = send(&f.app, get(&format!("/tenders/{id}/result"), None)).await;
+    let p = fetch(&f, &format!("/tenders/{id}/result"), None).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert!(p.html.contains("id=\"result-pending\""));
     assert!(p.html.contains("The evaluation is in progress"));
     assert!(!p.html.contains("id=\"candidates\""));
     // No committee drawn: the tender's page links to none of the evaluation pages.
-    let d = send(&f.app, get(&format!("/tenders/{id}"), Some(&officer))).await;
+    let d = fetch(&f, &format!("/tenders/{id}"), Some(&officer)).await;
     assert_eq!(d.status, StatusCode::OK);
     assert!(!d.html.contains("id=\"evaluation-links\""));
     // The progress page's script is served as a script of our own (no inline script runs).
-    let js = send(&f.app, get("/static/evaluation-progress.js", None)).await;
+    let js = fetch(&f, "/static/evaluation-progress.js", None).await;
     assert_eq!(js.status, StatusCode::OK);
     assert!(js.content_type.starts_with("text/javascript"));
     assert!(js.html.contains("EventSource"));
@@ -1447,7 +1448,7 @@ async fn progress_and_result_before_the_committee_is_drawn() {
 async fn logged_tender(f: &Fixture, code: &str) -> (String, Vec<(sealbid_domain::BidId, OrgId)>) {
     use sealbid_domain::evaluation::scoring::{Outcome, RankedBid};
     use sealbid_domain::tender::{EvaluationMethod, TenderState};
-    use sealbid_seal::opening::{BidOutcome, DepositCheck, OpenedBid, OpenedPrice, OpeningRecord};
+    use sealbid_seal::opening::{BidOutcome, DepositCheck, OpenedBid, OpenedPrice};
     use sealbid_seal::report::{EvaluationReport, MemberSignature, ReportMember, SignedReport};
 
     let id = published_tender(f, code).await;
@@ -1490,46 +1491,33 @@ async fn logged_tender(f: &Fixture, code: &str) -> (String, Vec<(sealbid_domain:
         bids.push((stored, name, price, reference));
     }
     let now = f.state.now();
-    let record = OpeningRecord {
-        version: 1,
-        tender: id.clone(),
-        tender_code: code.into(),
-        opening_time: now,
-        opened_at: now,
-        threshold: 2,
-        revealed_by: vec![1, 2],
-        deposit_required: "20000.00".into(),
-        closing_index: 5,
-        closing_entry: String::new(),
-        closing_proof: Vec::new(),
-        closing_checkpoint: String::new(),
-        bids: bids
-            .iter()
-            .map(|(b, name, price, reference)| OpenedBid {
-                bidder: b.bidder_org.to_string(),
-                bidder_name: name.to_string(),
-                log_index: b.log_index,
-                entry: String::new(),
-                proof: Vec::new(),
-                manifest_digest: b.manifest_digest.clone(),
+    let opened = bids
+        .iter()
+        .map(|(b, name, price, reference)| OpenedBid {
+            bidder: b.bidder_org.to_string(),
+            bidder_name: name.to_string(),
+            log_index: b.log_index,
+            entry: String::new(),
+            proof: Vec::new(),
+            manifest_digest: b.manifest_digest.clone(),
+            envelopes: Vec::new(),
+            price: Some(OpenedPrice {
+                currency: "CNY".into(),
+                total: price.parse().unwrap(),
+                lines: 0,
+                plaintext_sha256: "ef".repeat(32),
+            }),
+            deposit: DepositCheck {
+                reference: reference.clone(),
+                paid: "20000.00".into(),
+                sufficient: true,
                 envelopes: Vec::new(),
-                price: Some(OpenedPrice {
-                    currency: "CNY".into(),
-                    total: price.parse().unwrap(),
-                    lines: 0,
-                    plaintext_sha256: "ef".repeat(32),
-                }),
-                deposit: DepositCheck {
-                    reference: reference.clone(),
-                    paid: "20000.00".into(),
-                    sufficient: true,
-                    envelopes: Vec::new(),
-                    payers: Vec::new(),
-                },
-                outcome: BidOutcome::Valid,
-            })
-            .collect(),
-    };
+                payers: Vec::new(),
+            },
+            outcome: BidOutcome::Valid,
+        })
+        .collect();
+    let record = opening_record(&id, code, now, opened);
     let signed = Signed::sign(record, &f.state.sealing.signing).unwrap();
     let mut s = f.state.store.get_sealing(tid).await.unwrap().unwrap();
     s.opened = Some(sealbid_store::Opened {
@@ -1662,7 +1650,7 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     let bidder2 = sign_in(&f.app, "bidder2").await;
     let officer = sign_in(&f.app, "officer").await;
     let other = sign_in(&f.app, "other").await;
-    let page = |cookie: Option<&str>| send(&f.app, get(&url, cookie));
+    let page = async |cookie: Option<&str>| fetch(&f, &url, cookie).await;
 
     // The report is logged: the tenderee alone gets the form to publish the candidates.
     let p = page(Some(&tenderee)).await;
@@ -1681,53 +1669,28 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     }
     // Posted anyway by a bidder: the API's 403, as an error page; nothing published.
     let publish = format!("{url}/publication");
-    let p = send(
-        &f.app,
-        post(&publish, Some(&bidder), SAME_ORIGIN, &[("end", "")]),
-    )
-    .await;
+    let p = submit(&f, &publish, Some(&bidder), &[("end", "")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
     // From another site: refused before anything else.
-    let p = send(
-        &f.app,
-        post(
-            &publish,
-            Some(&tenderee),
-            Some("https://evil.example"),
-            &[("end", "")],
-        ),
-    )
-    .await;
+    let p = submit_cross_site(&f, &publish, Some(&tenderee), &[("end", "")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(p.html.contains("another site"));
     // Not signed in: to the sign-in page.
-    let p = send(&f.app, post(&publish, None, SAME_ORIGIN, &[("end", "")])).await;
+    let p = submit(&f, &publish, None, &[("end", "")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
     assert!(p.location.starts_with("/login?next="), "{}", p.location);
     // Too short: the API's code and message, the typed end kept.
     let short = view::datetime_local(start() + Duration::days(2));
-    let p = send(
-        &f.app,
-        post(&publish, Some(&tenderee), SAME_ORIGIN, &[("end", &short)]),
-    )
-    .await;
+    let p = submit(&f, &publish, Some(&tenderee), &[("end", &short)]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(has(&p.html, "publish-error"));
     assert!(p.html.contains("publication_too_short"), "{}", p.html);
     assert!(p.html.contains(&format!("value=\"{short}\"")));
     // Published for the shortest time.
-    let p = send(
-        &f.app,
-        post(&publish, Some(&tenderee), SAME_ORIGIN, &[("end", "")]),
-    )
-    .await;
+    let p = submit(&f, &publish, Some(&tenderee), &[("end", "")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert_eq!(p.location, format!("{url}?done=published#award"));
-    let p = send(
-        &f.app,
-        get(&format!("{url}?done=published"), Some(&tenderee)),
-    )
-    .await;
+    let p = fetch(&f, &format!("{url}?done=published"), Some(&tenderee)).await;
     assert!(has(&p.html, "flash"));
     let window_end = view::time(start() + Duration::days(3));
     assert_eq!(text_of(&p.html, "window-end"), window_end);
@@ -1744,25 +1707,13 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
         assert!(!has(&p.html, "notice-form") || cookie == Some(&tenderee));
     }
     let objections = format!("{url}/objections");
-    let p = send(
-        &f.app,
-        post(&objections, Some(&bidder), SAME_ORIGIN, &[("text", "  ")]),
-    )
-    .await;
+    let p = submit(&f, &objections, Some(&bidder), &[("text", "  ")]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(has(&p.html, "object-error") && p.html.contains("invalid_text"));
-    let p = send(
-        &f.app,
-        post(&objections, Some(&other), SAME_ORIGIN, &[("text", "x")]),
-    )
-    .await;
+    let p = submit(&f, &objections, Some(&other), &[("text", "x")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
     let text = "Our Grade II licence was renewed in March; the certificate is in our bid.";
-    let p = send(
-        &f.app,
-        post(&objections, Some(&bidder), SAME_ORIGIN, &[("text", text)]),
-    )
-    .await;
+    let p = submit(&f, &objections, Some(&bidder), &[("text", text)]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert_eq!(p.location, format!("{url}?done=objected#award"));
     // The text: the tenderee, the centre and the objector; the others see that there is one.
@@ -1791,37 +1742,17 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     }
     // An empty answer: refused, the ticked box kept.
     let answer = format!("{url}/objections/1/answer");
-    let p = send(
-        &f.app,
-        post(
-            &answer,
-            Some(&tenderee),
-            SAME_ORIGIN,
-            &[("text", ""), ("upheld", "yes")],
-        ),
-    )
-    .await;
+    let ticked = [("text", ""), ("upheld", "yes")];
+    let p = submit(&f, &answer, Some(&tenderee), &ticked).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(has(&p.html, "answer-error-1") && p.html.contains("invalid_text"));
     assert!(p
         .html
         .contains("id=\"answer-upheld-1\" value=\"yes\" checked"));
-    let p = send(
-        &f.app,
-        post(&answer, Some(&bidder), SAME_ORIGIN, &[("text", "x")]),
-    )
-    .await;
+    let p = submit(&f, &answer, Some(&bidder), &[("text", "x")]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = send(
-        &f.app,
-        post(
-            &answer,
-            Some(&tenderee),
-            SAME_ORIGIN,
-            &[("text", "The certificate expired before the deadline.")],
-        ),
-    )
-    .await;
+    let reply = "The certificate expired before the deadline.";
+    let p = submit(&f, &answer, Some(&tenderee), &[("text", reply)]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     let p = page(None).await;
     assert!(p.html.contains("not upheld") && !p.html.contains("expired before"));
@@ -1829,11 +1760,7 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
 
     // The award notice waits for the end of the publication.
     let notice = format!("{url}/notice");
-    let p = send(
-        &f.app,
-        post(&notice, Some(&tenderee), SAME_ORIGIN, &[("bid", "")]),
-    )
-    .await;
+    let p = submit(&f, &notice, Some(&tenderee), &[("bid", "")]).await;
     assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
     assert!(has(&p.html, "notice-error") && p.html.contains("publication_running"));
     // After the window: no objection form; a page left open and sent anyway is refused with the
@@ -1844,16 +1771,8 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     let p = page(Some(&bidder2)).await;
     assert!(!has(&p.html, "object-form"));
     assert!(p.html.contains("objections are closed"));
-    let p = send(
-        &f.app,
-        post(
-            &objections,
-            Some(&bidder2),
-            SAME_ORIGIN,
-            &[("text", "We object too, late.")],
-        ),
-    )
-    .await;
+    let late = "We object too, late.";
+    let p = submit(&f, &objections, Some(&bidder2), &[("text", late)]).await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(p.html.contains("objection_window_closed"));
     assert!(p.html.contains(&window_end), "{}", p.html);
@@ -1867,12 +1786,9 @@ async fn the_award_notice_contract_and_refunds_through_the_pages() {
     let (id, bids) = logged_tender(&f, "QD-AWD-002").await;
     let url = format!("/tenders/{id}/result");
     let tenderee = sign_in(&f.app, "tenderee").await;
-    let page = |cookie: Option<&str>| send(&f.app, get(&url, cookie));
-    let go = |path: &str, cookie: &str, fields: &[(&str, &str)]| {
-        send(
-            &f.app,
-            post(&format!("{url}/{path}"), Some(cookie), SAME_ORIGIN, fields),
-        )
+    let page = async |cookie: Option<&str>| fetch(&f, &url, cookie).await;
+    let go = async |path: &str, cookie: &str, fields: &[(&str, &str)]| {
+        submit(&f, &format!("{url}/{path}"), Some(cookie), fields).await
     };
     let p = go("publication", &tenderee, &[("end", "")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
@@ -1908,29 +1824,19 @@ async fn the_award_notice_contract_and_refunds_through_the_pages() {
 
     // The contract: refused input is kept with the API's code.
     let signed = view::datetime_local(f.state.now());
-    let p = go(
-        "contract",
-        &tenderee,
-        &[
-            ("signed_at", &signed),
-            ("amount", "0"),
+    let contract = async |amount: &str| {
+        let fields = [
+            ("signed_at", signed.as_str()),
+            ("amount", amount),
             ("reference", "QD-C-7"),
-        ],
-    )
-    .await;
+        ];
+        go("contract", &tenderee, &fields).await
+    };
+    let p = contract("0").await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     assert!(has(&p.html, "contract-error") && p.html.contains("invalid_amount"));
     assert!(p.html.contains("value=\"QD-C-7\""));
-    let p = go(
-        "contract",
-        &tenderee,
-        &[
-            ("signed_at", &signed),
-            ("amount", "951,000.00"),
-            ("reference", "QD-C-7"),
-        ],
-    )
-    .await;
+    let p = contract("951,000.00").await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
 
     // The refunds: every one for the staff, the centre's buttons; a bidder's own; none publicly.
@@ -1957,23 +1863,23 @@ async fn the_award_notice_contract_and_refunds_through_the_pages() {
         .contains(&format!("<tr data-org=\"{own}\"")));
 
     // The task list: the centre and supervisors only.
-    let p = send(&f.app, get("/refunds", None)).await;
+    let p = fetch(&f, "/refunds", None).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER);
-    let p = send(&f.app, get("/refunds", Some(&bidder))).await;
+    let p = fetch(&f, "/refunds", Some(&bidder)).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
     assert!(!p.html.contains("refunds-link"));
-    let p = send(&f.app, get("/refunds", Some(&supervisor))).await;
+    let p = fetch(&f, "/refunds", Some(&supervisor)).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert!(has(&p.html, "refunds-link"));
     assert_eq!(p.html.matches("<tr data-tender=").count(), 2);
     assert!(!p.html.contains("mark-refunded"));
-    let p = send(&f.app, get("/refunds?overdue=1", Some(&officer))).await;
+    let p = fetch(&f, "/refunds?overdue=1", Some(&officer)).await;
     assert!(has(&p.html, "no-refunds"));
     // Past due: overdue, first; the centre marks one from the list, the other from the page.
     f.clock.advance(Duration::days(6));
     let officer = sign_in(&f.app, "officer").await;
     let tenderee = sign_in(&f.app, "tenderee").await;
-    let p = send(&f.app, get("/refunds?overdue=1", Some(&officer))).await;
+    let p = fetch(&f, "/refunds?overdue=1", Some(&officer)).await;
     assert_eq!(
         p.html.matches("data-overdue=\"true\"").count(),
         2,
@@ -1984,37 +1890,21 @@ async fn the_award_notice_contract_and_refunds_through_the_pages() {
         .html
         .contains(&format!("href=\"/tenders/{id}/result#refunds\"")));
     let done = format!("{url}/refunds/{own}/done");
-    let p = send(
-        &f.app,
-        post(&done, Some(&officer), SAME_ORIGIN, &[("back", "refunds")]),
-    )
-    .await;
+    let p = submit(&f, &done, Some(&officer), &[("back", "refunds")]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert_eq!(p.location, "/refunds?done=refunded");
-    let p = send(
-        &f.app,
-        post(&done, Some(&officer), SAME_ORIGIN, &[("back", "refunds")]),
-    )
-    .await;
+    let p = submit(&f, &done, Some(&officer), &[("back", "refunds")]).await;
     assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
     assert!(has(&p.html, "refunds-error") && p.html.contains("already_refunded"));
-    let p = send(&f.app, post(&done, Some(&tenderee), SAME_ORIGIN, &[])).await;
+    let p = submit(&f, &done, Some(&tenderee), &[]).await;
     assert_eq!(p.status, StatusCode::FORBIDDEN);
-    let p = send(&f.app, get("/refunds", Some(&officer))).await;
+    let p = fetch(&f, "/refunds", Some(&officer)).await;
     assert_eq!(p.html.matches("<tr data-tender=").count(), 1);
-    let p = send(
-        &f.app,
-        post(
-            &format!("{url}/refunds/{theirs}/done"),
-            Some(&officer),
-            SAME_ORIGIN,
-            &[],
-        ),
-    )
-    .await;
+    let done = format!("{url}/refunds/{theirs}/done");
+    let p = submit(&f, &done, Some(&officer), &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     assert_eq!(p.location, format!("{url}?done=refunded#award"));
-    let p = send(&f.app, get("/refunds?include_done=1", Some(&officer))).await;
+    let p = fetch(&f, "/refunds?include_done=1", Some(&officer)).await;
     assert_eq!(p.html.matches("<tr data-tender=").count(), 2);
     assert!(!p.html.contains("mark-refunded"));
     let t = f
