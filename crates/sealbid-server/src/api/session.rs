@@ -855,6 +855,25 @@ pub(crate) async fn progress_of(state: &AppState, t: &Tender) -> AppResult<Progr
     })
 }
 
+/// Who may read the report: with the result (the candidates' publication) anyone who may see the
+/// tender — they can check it against the digest the log committed to when the last member signed;
+/// before it, the tenderee, the members, the trading centre and the supervisors. 401 for the public
+/// before the result, 403 for others signed in.
+pub(crate) async fn ensure_may_read_report(
+    state: &AppState,
+    user: Option<&User>,
+    t: &Tender,
+) -> AppResult<()> {
+    if result_published(t) {
+        return policy::ensure_visible(user, t);
+    }
+    let user = user.ok_or(AppError::Unauthenticated)?;
+    if policy::ensure_owner(user, t).is_ok() {
+        return Ok(());
+    }
+    ensure_can_follow(state, user, t).await
+}
+
 /// Members, the trading centre of the tender's hall and its supervisors may follow the session.
 async fn ensure_can_follow(state: &AppState, user: &User, t: &Tender) -> AppResult<()> {
     if policy::ensure_reviewer(user, t).is_ok() || policy::ensure_supervisor(user, t).is_ok() {
@@ -1325,17 +1344,11 @@ pub async fn draw_up_report(
 )]
 pub async fn get_report(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: Option<CurrentUser>,
     AppPath(id): AppPath<TenderId>,
 ) -> AppResult<AppJson<ReportView>> {
     let t = load(&state, id).await?;
-    // With the result (the candidates' publication) the report is public: anyone can check it
-    // against the digest the log committed to when the last member signed.
-    if result_published(&t) {
-        policy::ensure_visible(Some(&user.user), &t)?;
-    } else if policy::ensure_owner(&user.user, &t).is_err() {
-        ensure_can_follow(&state, &user.user, &t).await?;
-    }
+    ensure_may_read_report(&state, user.as_ref().map(|u| &u.user), &t).await?;
     let r = state
         .store
         .get_report(id)

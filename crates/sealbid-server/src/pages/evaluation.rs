@@ -570,7 +570,7 @@ async fn workspace(
     page.more_time.due = page.due.clone();
 
     if state.store.get_report(t.id).await?.is_some() {
-        let r = session_api::get_report(s(), user.clone(), AppPath(t.id))
+        let r = session_api::get_report(s(), Some(user.clone()), AppPath(t.id))
             .await?
             .0;
         let outcome: Outcome =
@@ -942,9 +942,10 @@ pub async fn sign(
         ..Typed::default()
     };
     let act = async |user: &CurrentUser, t: &Tender, f: SignForm, _: &mut Typed| {
-        let current = session_api::get_report(State(state.clone()), user.clone(), AppPath(t.id))
-            .await?
-            .0;
+        let current =
+            session_api::get_report(State(state.clone()), Some(user.clone()), AppPath(t.id))
+                .await?
+                .0;
         // As `sealbid sign-report --digest`: only the report that was read is signed.
         if !f.digest.trim().eq_ignore_ascii_case(&current.digest) {
             return Err(AppError::Conflict {
@@ -1325,8 +1326,17 @@ async fn result_page(
         checkpoint: String::new(),
         award: super::award::AwardSection::default(),
     };
-    // Nothing before the report is logged: no names, no scores.
-    let logged = match state.store.get_report(t.id).await? {
+    // Nothing before the report is logged, and for the public nothing before the result is
+    // published (the candidates): no names, no scores.
+    let may_read = session_api::ensure_may_read_report(state, user.map(|u| &u.user), &t)
+        .await
+        .is_ok();
+    let stored = if may_read {
+        state.store.get_report(t.id).await?
+    } else {
+        None
+    };
+    let logged = match stored {
         Some(stored) => match (&stored.logged, stored.log_index, &stored.checkpoint) {
             (Some(doc), Some(index), Some(checkpoint)) => {
                 Some((doc.clone(), index, checkpoint.clone()))

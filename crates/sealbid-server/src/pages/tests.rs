@@ -1656,15 +1656,22 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     let p = page(Some(&tenderee)).await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert!(has(&p.html, "publish-form") && has(&p.html, "publication-pending"));
-    for (who, cookie) in [
-        ("the public", None),
-        ("a bidder", Some(&bidder)),
-        ("the centre", Some(&officer)),
-        ("another tenderee", Some(&other)),
+    assert!(
+        has(&p.html, "candidates"),
+        "the tenderee reads the report to publish it"
+    );
+    // Until the candidates are published the report is the tenderee's, the committee's, the
+    // centre's and supervision's: the public, bidders and others see no names and no scores.
+    for (who, cookie, reads) in [
+        ("the public", None, false),
+        ("a bidder", Some(&bidder), false),
+        ("the centre", Some(&officer), true),
+        ("another tenderee", Some(&other), false),
     ] {
         let p = page(cookie.map(String::as_str)).await;
         assert_eq!(p.status, StatusCode::OK, "{who}: {}", p.html);
-        assert!(has(&p.html, "candidates"), "{who}");
+        assert_eq!(has(&p.html, "candidates"), reads, "{who}");
+        assert_eq!(has(&p.html, "result-pending"), !reads, "{who}");
         assert!(!has(&p.html, "publish-form"), "{who}");
     }
     // Posted anyway by a bidder: the API's 403, as an error page; nothing published.
@@ -1696,6 +1703,15 @@ async fn the_result_page_shows_the_publication_and_objections_each_as_the_api_do
     assert_eq!(text_of(&p.html, "window-end"), window_end);
     assert!(!has(&p.html, "publish-form") && !has(&p.html, "publication-late"));
     assert!(has(&p.html, "notice-form"));
+    // With the publication, the result is public.
+    for cookie in [None, Some(bidder.as_str()), Some(other.as_str())] {
+        let p = page(cookie).await;
+        assert!(
+            has(&p.html, "candidates") && !has(&p.html, "result-pending"),
+            "{}",
+            p.html
+        );
+    }
 
     // Objections: the bidders of this tender, during the window; nobody else gets the form.
     for cookie in [&bidder, &bidder2] {
