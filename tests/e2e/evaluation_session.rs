@@ -377,6 +377,7 @@ e2e_test! {
         assert!(!entry.entry.contains("评委") && !entry.entry.contains("scores"), "{}", entry.entry);
         // Until the result is published, bidders cannot read the report.
         app.get(&path("report"), Some(&bidders[0].token)).await.expect(403);
+        app.get(&path("report"), None).await.expect(401);
         let done = event_until(&mut stream, &mut buf, |v| v["report"] == "logged").await;
         assert!(done["members"].as_array().unwrap().iter().all(|m| m["signed"] == true));
         // The stream ends once the report is logged.
@@ -415,6 +416,7 @@ e2e_test! {
         assert_eq!(d.body["private"]["excluded"], json!([]));
         // With the result, the report is public: a bidder checks it against the logged digest.
         let public_report = app.get(&path("report"), Some(&bidders[2].token)).await.expect(200);
+        assert_eq!(app.get(&path("report"), None).await.expect(200).body["digest"], public_report.body["digest"]);
         let doc2: Signed<SignedReport> = serde_json::from_value(public_report.body["logged"]["document"].clone()).unwrap();
         assert_eq!(sealbid_seal::report::log_entry(&doc2).unwrap().to_leaf().unwrap(), entry.entry.as_bytes());
         // Anyone reads the publication.
