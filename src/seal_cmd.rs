@@ -307,10 +307,11 @@ pub struct VerifyDrawArgs {
     /// The Sealbid server publishing the draw and the tender's closing checkpoint.
     #[arg(long, value_name = "URL")]
     server: String,
-    /// The expert pool the committee was drawn from, as CSV (the trading centre's export); its
-    /// digest must be the one the draw records.
+    /// The expert pool the committee was drawn from, as CSV: the trading centre's full pool, or the
+    /// public pool with names withheld. Default: the public pool the server publishes with the draw
+    /// (GET /api/v1/tenders/ID/committee-draw/pool). Its digest must be the one the draw records.
     #[arg(long, value_name = "POOL.csv")]
-    pool: PathBuf,
+    pool: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -2289,12 +2290,32 @@ fn sign_report_cmd(args: SignReportArgs) -> anyhow::Result<ExitCode> {
 fn verify_draw_cmd(args: VerifyDrawArgs) -> anyhow::Result<ExitCode> {
     use sealbid_domain::evaluation::draw::{Draw, PublicDraw};
     let tender = canonical_tender(&args.tender)?;
-    let csv = std::fs::read(&args.pool)
-        .with_context(|| format!("cannot read the pool {}", args.pool.display()))?;
+    let api = Api::new(&args.server, None)?;
+    let rt = runtime()?;
+    let (csv, source) = match &args.pool {
+        Some(path) => (
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the pool {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        None => {
+            let resp = rt.block_on(api.send(
+                api.request(
+                    Method::GET,
+                    &format!("/tenders/{tender}/committee-draw/pool"),
+                ),
+                "fetching the public pool",
+            ))?;
+            let bytes = rt
+                .block_on(resp.bytes())
+                .context("reading the public pool")?;
+            (bytes.to_vec(), "the public pool".to_string())
+        }
+    };
     let pool = sealbid_server::api::evaluation::parse_pool_csv(&csv).map_err(|errors| {
         anyhow!(
             "{}: {} bad row(s): {}",
-            args.pool.display(),
+            source,
             errors.len(),
             errors
                 .iter()
@@ -2304,8 +2325,6 @@ fn verify_draw_cmd(args: VerifyDrawArgs) -> anyhow::Result<ExitCode> {
                 .join("; ")
         )
     })?;
-    let api = Api::new(&args.server, None)?;
-    let rt = runtime()?;
     let (draw, committee): (serde_json::Value, serde_json::Value) = rt.block_on(async {
         let d = api
             .json(

@@ -585,6 +585,7 @@ e2e_test! {
                                                                                  [401, 409, 409, 403, 403, 403, 403, 403, 403])
                 .code(409, "not_opened"),
             row(get.clone(), "/tenders/{O}/committee-draw", None, [404; 9]),
+            row(get.clone(), "/tenders/{O}/committee-draw/pool", None, [404; 9]),
             row(post.clone(), "/tenders/{O}/committee-draw/decline", Some(json!({"expert_id": "E1", "version": 1})),
                                                                                  [401, 404, 404, 403, 403, 403, 403, 403, 403]),
             row(put.clone(), "/experts/{EX}/account", Some(json!({"user_id": "00000000-0000-0000-0000-000000000000"})),

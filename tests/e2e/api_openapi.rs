@@ -81,6 +81,7 @@ const API: &[(&str, &str)] = &[
     ("post", "/tenders/{id}/evaluation/report/signatures"),
     ("post", "/tenders/{id}/evaluation/explanations"),
     ("get", "/tenders/{id}/award"),
+    ("get", "/tenders/{id}/committee-draw/pool"),
     ("post", "/tenders/{id}/award/publication"),
     ("post", "/tenders/{id}/award/objections"),
     ("post", "/tenders/{id}/award/objections/{number}/answer"),

@@ -158,6 +158,17 @@ e2e_test! {
         let out = verify(&pool_file);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("the draw verifies"));
+        // Anyone can: the public pool (names withheld) comes with the draw, and re-runs it.
+        let public_pool = app.client.get(app.api(&format!("/tenders/{tender}/committee-draw/pool"))).send().await.unwrap();
+        assert_eq!(public_pool.status(), 200);
+        let text = public_pool.text().await.unwrap();
+        assert!(text.lines().count() == 13 && !text.contains("专家") && text.contains("(withheld)"), "{text}");
+        let out = Command::new(env!("CARGO_BIN_EXE_sealbid"))
+            .args(["verify-draw", &tender, "--server", &app.base])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("the draw verifies"));
 
         // The pool moves on after the draw (a new expert); the draw keeps the pool it was made from.
         post_csv(&app, &officer, "id,name,specialties,region,available\nE13,专家13,A01 building works,370200,yes\n").await.expect(200);
@@ -286,8 +297,8 @@ e2e_test! {
         let r = app.put(&format!("/tenders/{tender}/evaluation/scheme"), Some(&owner), scheme).await.expect(409);
         assert_eq!(r.code(), "scoring_started");
 
-        // A different pool does not verify.
-        std::fs::write(&pool_file, csv.replace("专家1,", "专家一,")).unwrap();
+        // A pool that differs in what the draw reads does not verify (names it never reads).
+        std::fs::write(&pool_file, csv.replace("E01,专家1,A01 building works,370200,yes", "E01,专家1,A01 building works,370200,no")).unwrap();
         let out = verify(&pool_file);
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("pool digest"), "{}", String::from_utf8_lossy(&out.stderr));

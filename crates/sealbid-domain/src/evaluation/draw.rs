@@ -50,7 +50,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::experts::{pool_digest, specialty_code, validate_pool, Expert, PoolError};
+use super::experts::{
+    pool_digest, public_pool_digest, specialty_code, validate_pool, Expert, PoolError,
+};
 use crate::CreditCode;
 
 /// The algorithm's name; also the seed's domain-separation prefix (followed by `\n`).
@@ -376,6 +378,10 @@ pub struct PublicDraw {
     pub nonce_hex: String,
     pub seed_hex: String,
     pub pool_digest: String,
+    /// Digest of the public pool (names withheld, `sealbid-expert-pool-public-v1`): anyone can
+    /// re-run the draw from it. Empty in draws made before it was published.
+    #[serde(default)]
+    pub public_pool_digest: String,
     pub pool_size: u32,
     /// The bidders' credit codes, sorted, without duplicates.
     pub bidders: Vec<CreditCode>,
@@ -573,6 +579,7 @@ pub fn draw_with_declines(
             nonce_hex,
             seed_hex: hex::encode(seed),
             pool_digest: pool_digest(pool),
+            public_pool_digest: public_pool_digest(pool),
             pool_size: u32::try_from(pool.len()).unwrap_or(u32::MAX),
             bidders: sorted_bidders,
             request: request.clone(),
@@ -641,8 +648,13 @@ impl Draw {
 
     /// Re-run the draw from its public inputs on `pool` and check that the public part is the
     /// same (pool digest first, so a different pool is named as such).
+    /// `pool` is the full pool (its digest is `pool_digest`) or the public one, names withheld
+    /// (its digest is `public_pool_digest`): the draw reads no name, so both re-run it alike.
     pub fn verify_public(public: &PublicDraw, pool: &[Expert]) -> Result<(), DrawError> {
-        if pool_digest(pool) != public.pool_digest {
+        let full = pool_digest(pool) == public.pool_digest;
+        let published = !public.public_pool_digest.is_empty()
+            && public_pool_digest(pool) == public.public_pool_digest;
+        if !full && !published {
             return Err(DrawError::Mismatch {
                 what: "pool digest",
             });
@@ -1035,6 +1047,43 @@ mod tests {
         assert_eq!(t.verify(&p), Err(DrawError::Mismatch { what: "members" }));
         let mut other = p.clone();
         other[0].available = false;
+        assert_eq!(
+            a.verify(&other),
+            Err(DrawError::Mismatch {
+                what: "pool digest"
+            })
+        );
+    }
+
+    #[test]
+    fn the_public_pool_re_runs_the_draw_without_names() {
+        use crate::evaluation::experts::{pseudonymous, public_pool_csv, WITHHELD};
+        let p = pool();
+        let a = draw(&p, &[], &request(), &seed(NONCE)).unwrap();
+        // The public pool, as published (CSV) and read back, withholds every name...
+        let csv = public_pool_csv(&p);
+        assert!(!csv.contains("Name of"), "{csv}");
+        // (No field of this pool needs CSV quoting, so splitting on commas reads it.)
+        let mut lines = csv.lines();
+        let headers: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let public: Vec<Expert> = lines
+            .map(|line| {
+                let map: std::collections::HashMap<&str, &str> =
+                    headers.iter().copied().zip(line.split(',')).collect();
+                Expert::from_record(&map).unwrap()
+            })
+            .collect();
+        assert!(public.iter().all(|e| e.name == WITHHELD));
+        assert_eq!(public.len(), p.len());
+        // ...and still re-runs the same draw.
+        a.verify(&public).unwrap();
+        assert_eq!(
+            public_pool_digest(&public),
+            public_pool_digest(&p.iter().map(pseudonymous).collect::<Vec<_>>())
+        );
+        // A changed public pool does not verify.
+        let mut other = public.clone();
+        other[0].available = !other[0].available;
         assert_eq!(
             a.verify(&other),
             Err(DrawError::Mismatch {

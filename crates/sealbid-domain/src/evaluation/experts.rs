@@ -500,6 +500,94 @@ pub fn canonical_pool_bytes(pool: &[Expert]) -> Vec<u8> {
     out
 }
 
+/// What stands for a withheld name in the public pool.
+pub const WITHHELD: &str = "(withheld)";
+
+/// The first line of the public pool's canonical form ([`public_pool_digest`]).
+pub const PUBLIC_POOL_FORMAT: &str = "sealbid-expert-pool-public-v1";
+
+/// The expert as the public pool shows them: every field the draw reads (id, specialties, region,
+/// availability, the employer's and the expert's credit codes, declared relationships by credit
+/// code and kind), the personal ones withheld (the name, the employer's and organisations'
+/// names). A draw re-run on the public pool picks the same experts: the draw never reads a name.
+pub fn pseudonymous(e: &Expert) -> Expert {
+    Expert {
+        name: WITHHELD.to_string(),
+        employer: e.employer.as_ref().map(|em| Employer {
+            name: WITHHELD.to_string(),
+            credit_code: em.credit_code.clone(),
+        }),
+        relationships: e
+            .relationships
+            .iter()
+            .map(|r| Relationship {
+                org_name: String::new(),
+                ..r.clone()
+            })
+            .collect(),
+        ..e.clone()
+    }
+}
+
+/// SHA-256 of the public pool's canonical form: [`canonical_pool_bytes`] of the
+/// [`pseudonymous`] experts under the first line [`PUBLIC_POOL_FORMAT`]. A draw publishes it so
+/// that anyone holding the public pool (`GET …/committee-draw/pool`) can re-run the draw.
+pub fn public_pool_digest(pool: &[Expert]) -> String {
+    let public: Vec<Expert> = pool.iter().map(pseudonymous).collect();
+    let mut hasher = Sha256::new();
+    hasher.update(PUBLIC_POOL_FORMAT.as_bytes());
+    hasher.update(b"\n");
+    let bytes = canonical_pool_bytes(&public);
+    hasher.update(&bytes[POOL_FORMAT.len() + 1..]);
+    hex::encode(hasher.finalize())
+}
+
+/// The public pool as CSV in the import format (`id,name,specialties,region,available,employer,
+/// employer_credit_code,credit_code,relationships`), names withheld; [`Expert::from_record`]
+/// reads it back.
+pub fn public_pool_csv(pool: &[Expert]) -> String {
+    let mut out = String::from(
+        "id,name,specialties,region,available,employer,employer_credit_code,credit_code,relationships\n",
+    );
+    let mut sorted: Vec<Expert> = pool.iter().map(pseudonymous).collect();
+    sorted.sort_by(|a, b| a.id.cmp(&b.id));
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for e in &sorted {
+        let rels: Vec<String> = e
+            .relationships
+            .iter()
+            .map(|r| format!("{}:{}", r.credit_code, r.kind))
+            .collect();
+        let row = [
+            field(&e.id),
+            field(&e.name),
+            field(&e.specialties.join(";")),
+            e.region.to_string(),
+            if e.available { "yes" } else { "no" }.to_string(),
+            field(e.employer.as_ref().map_or("", |em| em.name.as_str())),
+            e.employer
+                .as_ref()
+                .and_then(|em| em.credit_code.as_ref())
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            e.credit_code
+                .as_ref()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            field(&rels.join(";")),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 /// SHA-256 of [`canonical_pool_bytes`], as 64 lower-case hex digits. Streams the records into the
 /// hash instead of building the whole byte string.
 pub fn pool_digest(pool: &[Expert]) -> String {

@@ -435,6 +435,41 @@ async fn store_draw(
     Ok(stored)
 }
 
+/// The expert pool the tender's committee was drawn from, as the public may see it: the import
+/// CSV with every name withheld. Its digest is the draw's `public_pool_digest`, and `sealbid
+/// verify-draw TENDER --server URL` re-runs the draw from it.
+#[utoipa::path(
+    get,
+    path = "/tenders/{id}/committee-draw/pool",
+    tag = "evaluation",
+    params(("id" = String, Path, format = Uuid, description = "Tender id")),
+    responses(
+        (status = 200, description = "The public pool (CSV, names withheld)", content_type = "text/csv"),
+        (status = 404, description = "No such tender, or not drawn yet", body = ErrorBody),
+    )
+)]
+pub async fn public_pool(
+    State(state): State<AppState>,
+    user: Option<CurrentUser>,
+    AppPath(id): AppPath<TenderId>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let t = load(&state, id).await?;
+    policy::ensure_visible(user.as_ref().map(|u| &u.user), &t)?;
+    let (_, doc) = state
+        .store
+        .get_draw_pool(id)
+        .await?
+        .ok_or(AppError::NotFound("committee draw"))?;
+    let pool: Vec<Expert> = serde_json::from_str(&doc).map_err(internal)?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        sealbid_domain::evaluation::experts::public_pool_csv(&pool),
+    )
+        .into_response())
+}
+
 /// A tender's committee draw: the public part for anyone who may see the tender (seed inputs, pool
 /// digest, drawn pool ids), the names only for the trading centre and supervisors.
 #[utoipa::path(

@@ -214,6 +214,7 @@ endpoints! {
     evaluation::list_experts / __path_list_experts,
     evaluation::draw_committee / __path_draw_committee,
     evaluation::get_draw / __path_get_draw,
+    evaluation::public_pool / __path_public_pool,
     evaluation::decline_member / __path_decline_member,
     evaluation::link_account / __path_link_account,
     evaluation::declare / __path_declare,

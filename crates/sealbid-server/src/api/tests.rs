@@ -72,7 +72,7 @@ fn the_document_is_openapi_3_1_with_every_endpoint() {
             .count()
         })
         .sum();
-    assert_eq!(operations, 91);
+    assert_eq!(operations, 92);
     assert!(openapi_text()
         .unwrap()
         .contains("\"/tenders/{id}/questions/{qid}/answer\""));
