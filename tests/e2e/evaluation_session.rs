@@ -507,3 +507,54 @@ e2e_test! {
         assert_eq!(awarded["awards"][0]["value"]["amount"].as_f64(), price.parse::<f64>().ok(), "{awarded}");
     }
 }
+
+e2e_test! {
+    async fn a_lowest_price_tender_is_evaluated_without_score_sheets(app: TestApp) {
+        let mut experts = String::new();
+        for i in 1..=6 {
+            experts.push_str(&format!("L{i:02},低价评委{i},A01 building works,370200,yes\n"));
+        }
+        let names = Names { prefix: "low", owner_org: "Lowest Price Bureau", code: "LOW-2026-001",
+            bidders: "Lowest Builder", payments: "LOW", experts: &experts };
+        // The second bid is the lowest, the third above the ceiling.
+        let prices = ["951000.00", "940000.00", "1150000.00"];
+        let Opened { owner, officer, tender, .. } = opened_tender(&app, &names, &prices).await;
+        let path = |p: &str| format!("/tenders/{tender}/evaluation/{p}");
+        let d = app.post(&format!("/tenders/{tender}/committee-draw"), Some(&officer),
+            json!({"committee_size": 5, "tenderee_representatives": 0, "quotas": [{"specialty": "A01", "count": 5}]})).await.expect(201);
+        let mut members = Vec::new();
+        for (i, m) in d.body["public"]["members"].as_array().unwrap().iter().enumerate() {
+            let acc = evaluator(&app, &officer, m["expert_id"].as_str().unwrap(), &format!("low.expert{i}")).await;
+            app.post(&path("declaration"), Some(&acc), json!({"no_conflict": true})).await.expect(204);
+            members.push(acc);
+        }
+        // Lowest evaluated price: a scheme with criteria is refused; without, no sheets are needed.
+        let r = app.put(&path("scheme"), Some(&owner), json!({"method": "lowest_evaluated_price", "price_formula": {"kind": "lowest_valid"},
+            "criteria": [{"id": "T1", "part": "technical", "label": "x", "max": "10"}]})).await.expect(422);
+        assert_eq!(r.code(), "criteria_not_scored");
+        app.put(&path("scheme"), Some(&owner), json!({"method": "lowest_evaluated_price", "price_formula": {"kind": "lowest_valid"}, "criteria": []})).await.expect(204);
+        let bids: Vec<String> = {
+            let tid: sealbid_domain::TenderId = tender.parse().unwrap();
+            let mut b = app.state.store.list_bids(tid).await.unwrap();
+            b.sort_by_key(|b| b.log_index);
+            b.into_iter().map(|b| b.id.to_string()).collect()
+        };
+        let r = app.put(&path(&format!("sheets/{}", bids[0])), Some(&members[0]), json!({"scores": {"T1": "5"}})).await.expect(422);
+        assert_eq!(r.code(), "unknown_criterion");
+        for m in &members {
+            for b in &bids {
+                app.put(&path(&format!("qualification/{b}")), Some(m), json!({"items": [{"criterion": 0, "pass": true}]})).await.expect(204);
+            }
+        }
+        let progress = app.get(&path("progress"), Some(&officer)).await.expect(200);
+        assert_eq!(progress.body["scoring"], false);
+        assert_eq!(progress.body["ready_for_report"], true, "{}", progress.text);
+        let report = app.post(&path("report"), Some(&members[0]), json!({})).await.expect(201);
+        let outcome = &report.body["report"]["outcome"];
+        assert_eq!(outcome["method"], "lowest_evaluated_price");
+        let ranked: Vec<&str> = outcome["ranking"].as_array().unwrap().iter().map(|r| r["bid"].as_str().unwrap()).collect();
+        assert_eq!(ranked, [bids[1].as_str(), bids[0].as_str()], "{}", report.text);
+        assert_eq!(outcome["rejected"][0]["rejection"]["ground"], "above_ceiling");
+        assert_eq!(report.body["report"]["sheets"], json!([]));
+    }
+}
