@@ -503,7 +503,12 @@ e2e_test! {
         let tags: Vec<String> = releases.body["releases"].as_array().unwrap().iter()
             .map(|r| r["tag"][0].as_str().unwrap().to_string()).collect();
         assert!(tags.contains(&"award".to_string()) && tags.contains(&"contract".to_string()), "{tags:?}");
-        let awarded = releases.body["releases"].as_array().unwrap().iter().find(|r| r["tag"][0] == "award").unwrap();
+        let award_releases: Vec<&Value> = releases.body["releases"].as_array().unwrap().iter().filter(|r| r["tag"][0] == "award").collect();
+        assert_eq!(award_releases.len(), 2, "the candidates, then the notice");
+        assert!(award_releases[0]["awards"].as_array().unwrap().iter().all(|a| a["status"] == "pending"));
+        assert_eq!(award_releases[1]["awards"][0]["status"], "active");
+        assert_eq!(award_releases[1]["awards"][1]["status"], "unsuccessful");
+        let awarded = award_releases[1];
         assert_eq!(awarded["awards"][0]["value"]["amount"].as_f64(), price.parse::<f64>().ok(), "{awarded}");
     }
 }

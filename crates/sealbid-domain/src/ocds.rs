@@ -289,6 +289,8 @@ pub enum ReleaseStage {
     TenderCancellation,
     /// The opening: bids and tenderers.
     Opening,
+    /// The candidates' publication: each candidate as a `pending` award (tag `award`).
+    Candidates,
     Award,
     Contract,
 }
@@ -301,7 +303,7 @@ impl ReleaseStage {
             ReleaseStage::TenderAmendment => "tenderAmendment",
             ReleaseStage::TenderUpdate | ReleaseStage::Opening => "tenderUpdate",
             ReleaseStage::TenderCancellation => "tenderCancellation",
-            ReleaseStage::Award => "award",
+            ReleaseStage::Candidates | ReleaseStage::Award => "award",
             ReleaseStage::Contract => "contract",
         }
     }
@@ -313,6 +315,7 @@ impl ReleaseStage {
             ReleaseStage::TenderUpdate => "update",
             ReleaseStage::TenderCancellation => "cancellation",
             ReleaseStage::Opening => "opening",
+            ReleaseStage::Candidates => "candidates",
             ReleaseStage::Award => "award",
             ReleaseStage::Contract => "contract",
         }
@@ -323,7 +326,7 @@ impl ReleaseStage {
     }
 
     fn after_award(&self) -> bool {
-        *self >= ReleaseStage::Award
+        *self >= ReleaseStage::Candidates
     }
 }
 
@@ -378,12 +381,15 @@ pub fn tender_status(state: TenderState) -> Option<&'static str> {
 }
 
 /// The tender's status as a release of `stage` reports it: what it was at that stage, so that a
-/// release never changes once published, whatever the tender becomes. Publication, amendments and
-/// the opening: `active`; a cancellation: `cancelled`; an update when the tender failed:
+/// release never changes once published, whatever the tender becomes. Publication, amendments, the
+/// opening and the candidates' publication: `active`; a cancellation: `cancelled`; an update when the tender failed:
 /// `unsuccessful` (otherwise `active`); the award and the contract: `complete`.
 pub fn stage_status(stage: ReleaseStage, now: TenderState) -> &'static str {
     match stage {
-        ReleaseStage::Tender | ReleaseStage::TenderAmendment | ReleaseStage::Opening => "active",
+        ReleaseStage::Tender
+        | ReleaseStage::TenderAmendment
+        | ReleaseStage::Opening
+        | ReleaseStage::Candidates => "active",
         ReleaseStage::TenderCancellation => "cancelled",
         ReleaseStage::TenderUpdate if now == TenderState::Failed => "unsuccessful",
         ReleaseStage::TenderUpdate => "active",
@@ -711,7 +717,7 @@ pub fn build_release(
         | ReleaseStage::Opening => {
             r.insert("tender".into(), full_tender(p, stage, status)?);
         }
-        ReleaseStage::Award | ReleaseStage::Contract => {
+        ReleaseStage::Candidates | ReleaseStage::Award | ReleaseStage::Contract => {
             r.insert(
                 "tender".into(),
                 json!({ "id": t.code.as_str(), "status": status }),
@@ -722,7 +728,7 @@ pub fn build_release(
         ReleaseStage::Opening => {
             r.insert("bids".into(), bids_json(p.bids)?);
         }
-        ReleaseStage::Award => {
+        ReleaseStage::Candidates | ReleaseStage::Award => {
             r.insert("awards".into(), awards_json(p.awards)?);
         }
         ReleaseStage::Contract => {
@@ -1332,6 +1338,7 @@ mod tests {
             assert_eq!(status(ReleaseStage::Tender), "active", "{now:?}");
             assert_eq!(status(ReleaseStage::TenderAmendment), "active");
             assert_eq!(status(ReleaseStage::Opening), "active");
+            assert_eq!(status(ReleaseStage::Candidates), "active");
             assert_eq!(status(ReleaseStage::TenderCancellation), "cancelled");
             let update = if now == TenderState::Failed {
                 "unsuccessful"

@@ -82,49 +82,72 @@ async fn opened_bids(state: &AppState, t: &Tender) -> AppResult<Vec<OcdsBid>> {
     Ok(out)
 }
 
-/// The award and the contract of a tender, with the dates of their releases (none before the
-/// award notice).
-async fn award_and_contract(
-    state: &AppState,
-    t: &Tender,
-) -> AppResult<(
-    Vec<OcdsAward>,
-    Vec<OcdsContract>,
-    Vec<(ReleaseStage, chrono::DateTime<chrono::Utc>)>,
-)> {
+/// What the process after the evaluation has published: the candidates as `pending` awards (from
+/// the publication), then the decision (from the award notice: the winner `active`, the other
+/// candidates `unsuccessful`, same award ids), and the contract of the winner's award.
+#[derive(Default)]
+struct Awarding {
+    pending: Vec<OcdsAward>,
+    decided: Vec<OcdsAward>,
+    contracts: Vec<OcdsContract>,
+    published_at: Option<chrono::DateTime<chrono::Utc>>,
+    noticed_at: Option<chrono::DateTime<chrono::Utc>>,
+    contracted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+async fn awarding(state: &AppState, t: &Tender) -> AppResult<Awarding> {
     let Some(stored) = state.store.get_award(t.id).await? else {
-        return Ok((Vec::new(), Vec::new(), Vec::new()));
+        return Ok(Awarding::default());
     };
     let p: AwardProcess = serde_json::from_str(&stored.doc).map_err(internal)?;
-    let Some(notice) = &p.notice else {
-        return Ok((Vec::new(), Vec::new(), Vec::new()));
+    let Some(publication) = &p.publication else {
+        return Ok(Awarding::default());
     };
-    let org = state
-        .store
-        .get_org(notice.winner.bidder)
-        .await?
-        .ok_or_else(|| internal("the winner's organisation is missing"))?;
-    let award_id = format!("{}-award-1", t.code.as_str());
-    let awards = vec![OcdsAward {
-        id: award_id.clone(),
-        supplier: OcdsParty::from(&org),
-        value: Money::new(notice.winner.price).map_err(internal)?,
-        date: notice.at,
-        status: OcdsAwardStatus::Active,
-    }];
-    let mut stages = vec![(ReleaseStage::Award, notice.at)];
-    let mut contracts = Vec::new();
-    if let Some(c) = &p.contract {
-        contracts.push(OcdsContract {
-            id: format!("{}-contract-1", t.code.as_str()),
-            award_id,
-            value: Money::new(c.amount).map_err(internal)?,
-            date_signed: Some(c.signed_at),
-            status: OcdsContractStatus::Active,
-        });
-        stages.push((ReleaseStage::Contract, c.recorded_at));
+    let award_id = |rank: u32| format!("{}-award-{rank}", t.code.as_str());
+    let mut out = Awarding {
+        published_at: Some(publication.window.start),
+        ..Awarding::default()
+    };
+    for c in &publication.candidates {
+        let org = state
+            .store
+            .get_org(c.bidder)
+            .await?
+            .ok_or_else(|| internal("a candidate's organisation is missing"))?;
+        let award = OcdsAward {
+            id: award_id(c.rank),
+            supplier: OcdsParty::from(&org),
+            value: Money::new(c.price).map_err(internal)?,
+            date: publication.window.start,
+            status: OcdsAwardStatus::Pending,
+        };
+        if let Some(notice) = &p.notice {
+            out.decided.push(OcdsAward {
+                date: notice.at,
+                status: if notice.winner.bid == c.bid {
+                    OcdsAwardStatus::Active
+                } else {
+                    OcdsAwardStatus::Unsuccessful
+                },
+                ..award.clone()
+            });
+        }
+        out.pending.push(award);
     }
-    Ok((awards, contracts, stages))
+    if let Some(notice) = &p.notice {
+        out.noticed_at = Some(notice.at);
+        if let Some(c) = &p.contract {
+            out.contracts.push(OcdsContract {
+                id: format!("{}-contract-1", t.code.as_str()),
+                award_id: award_id(notice.winner.rank),
+                value: Money::new(c.amount).map_err(internal)?,
+                date_signed: Some(c.signed_at),
+                status: OcdsContractStatus::Active,
+            });
+            out.contracted_at = Some(c.recorded_at);
+        }
+    }
+    Ok(out)
 }
 
 /// Every release of a public tender, oldest first. A draft or a tender under review is a 404.
@@ -138,17 +161,29 @@ pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> 
         .await?
         .ok_or_else(|| internal("the tender's organisation is missing"))?;
     let bids = opened_bids(state, t).await?;
-    let (awards, contracts, award_stages) = award_and_contract(state, t).await?;
+    let awarding = awarding(state, t).await?;
     let cfg = config();
+    let tender = OcdsTender {
+        tender: t,
+        buyer: &buyer,
+        procuring_entity: None,
+    };
+    // The process as it stands, and as it stood when the candidates were published.
     let process = OcdsProcess {
         bids: &bids,
-        awards: &awards,
-        contracts: &contracts,
-        ..OcdsProcess::tender_only(OcdsTender {
-            tender: t,
-            buyer: &buyer,
-            procuring_entity: None,
-        })
+        awards: if awarding.decided.is_empty() {
+            &awarding.pending
+        } else {
+            &awarding.decided
+        },
+        contracts: &awarding.contracts,
+        ..OcdsProcess::tender_only(tender)
+    };
+    let candidates = OcdsProcess {
+        bids: &bids,
+        awards: &awarding.pending,
+        contracts: &[],
+        ..OcdsProcess::tender_only(tender)
     };
     let mut stages = Vec::new();
     if let Some(at) = t.published_at {
@@ -160,7 +195,15 @@ pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> 
     if let Some(at) = t.opened_at.filter(|_| !bids.is_empty()) {
         stages.push((ReleaseStage::Opening, at));
     }
-    stages.extend(award_stages);
+    if let Some(at) = awarding.published_at {
+        stages.push((ReleaseStage::Candidates, at));
+    }
+    if let Some(at) = awarding.noticed_at {
+        stages.push((ReleaseStage::Award, at));
+    }
+    if let Some(at) = awarding.contracted_at {
+        stages.push((ReleaseStage::Contract, at));
+    }
     match (t.state, t.ended_at) {
         (TenderState::Cancelled, Some(at)) => stages.push((ReleaseStage::TenderCancellation, at)),
         (TenderState::Failed, Some(at)) => stages.push((ReleaseStage::TenderUpdate, at)),
@@ -169,7 +212,14 @@ pub async fn releases_of(state: &AppState, t: &Tender) -> AppResult<Vec<Value>> 
     stages.sort_by_key(|(stage, at)| (*at, *stage));
     stages
         .into_iter()
-        .map(|(stage, at)| ocds::build_release(&cfg, &process, stage, at).map_err(ocds_error))
+        .map(|(stage, at)| {
+            let p = if stage == ReleaseStage::Candidates {
+                &candidates
+            } else {
+                &process
+            };
+            ocds::build_release(&cfg, p, stage, at).map_err(ocds_error)
+        })
         .collect()
 }
 
