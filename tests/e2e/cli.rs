@@ -59,6 +59,38 @@ fn start_demo(dir: &std::path::Path) -> Server {
     Server { child, base }
 }
 
+/// The demo server's API, read as JSON.
+struct Api<'a> {
+    client: &'a reqwest::Client,
+    base: &'a str,
+}
+
+impl Api<'_> {
+    async fn get(&self, path: &str, token: Option<&str>) -> serde_json::Value {
+        let mut req = self.client.get(format!("{}/api/v1{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    /// Signs in as a demo account; its token.
+    async fn login(&self, username: &str) -> String {
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"username": username, "password": "sealbid-demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "login {username}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        body["token"].as_str().expect("token").to_string()
+    }
+}
+
 #[tokio::test]
 async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,15 +103,12 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .await
             .unwrap();
         assert_eq!(health.status(), 200);
+        let api = Api {
+            client: &client,
+            base: &server.base,
+        };
         // The demo tender is a public notice: the anonymous list shows it.
-        let list: serde_json::Value = client
-            .get(format!("{}/api/v1/tenders", server.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let list = api.get("/tenders", None).await;
         let items = list["items"].as_array().expect("items");
         // The published tender and the past one, opened some days ago and since evaluated,
         // awarded, contracted and completed.
@@ -89,36 +118,17 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             .iter()
             .find(|t| t["state"] == "completed")
             .unwrap_or_else(|| panic!("no completed demo tender: {list}"));
-        let award: serde_json::Value = client
-            .get(format!(
-                "{}/api/v1/tenders/{}/award",
-                server.base,
-                opened["id"].as_str().expect("id")
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let id = opened["id"].as_str().expect("id");
+        let award = api.get(&format!("/tenders/{id}/award"), None).await;
         assert!(
             award["notice"]["winner"]["bidder_name"].is_string(),
             "{award}"
         );
         assert!(award["contract"]["signed_at"].is_string(), "{award}");
         // Its opening record is public: the four bids, all valid.
-        let record: serde_json::Value = client
-            .get(format!(
-                "{}/api/v1/tenders/{}/opening/record",
-                server.base,
-                opened["id"].as_str().expect("id")
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let record = api
+            .get(&format!("/tenders/{id}/opening/record"), None)
+            .await;
         let bids = record["body"]["bids"].as_array().expect("opened bids");
         assert_eq!(bids.len(), 4, "{record}");
         assert!(
@@ -126,25 +136,8 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
             "{record}"
         );
         // The opening screened it: the supervisor sees the anomaly engine's alerts.
-        let login: serde_json::Value = client
-            .post(format!("{}/api/v1/auth/login", server.base))
-            .json(&serde_json::json!({"username": "supervisor", "password": "sealbid-demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().expect("token");
-        let alerts: serde_json::Value = client
-            .get(format!("{}/api/v1/alerts", server.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = api.login("supervisor").await;
+        let alerts = api.get("/alerts", Some(&token)).await;
         let indicators: Vec<&str> = alerts["alerts"]
             .as_array()
             .expect("alerts")
@@ -159,34 +152,10 @@ async fn serve_demo_runs_on_a_fresh_directory_and_audit_verify_checks_the_chain(
         ] {
             assert!(indicators.contains(&want), "no {want} alert: {alerts}");
         }
-        // The demo login works.
-        let login = client
-            .post(format!("{}/api/v1/auth/login", server.base))
-            .json(&serde_json::json!({"username": "tenderee", "password": "sealbid-demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(login.status(), 200);
-        // The officer's review queue holds the second demo tender.
-        let login: serde_json::Value = client
-            .post(format!("{}/api/v1/auth/login", server.base))
-            .json(&serde_json::json!({"username": "officer", "password": "sealbid-demo"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().expect("token");
-        let queue: serde_json::Value = client
-            .get(format!("{}/api/v1/reviews", server.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        // The demo logins work; the officer's review queue holds the second demo tender.
+        api.login("tenderee").await;
+        let token = api.login("officer").await;
+        let queue = api.get("/reviews", Some(&token)).await;
         let queue = queue["items"].as_array().expect("review items");
         assert_eq!(queue.len(), 1, "{queue:?}");
         assert_eq!(queue[0]["tender"]["state"], "under_review", "{queue:?}");

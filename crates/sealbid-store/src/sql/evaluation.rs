@@ -219,15 +219,11 @@ impl<B: Backend> SqlStore<B> {
     }
 
     pub(super) async fn expert_of_user_impl(&self, user: UserId) -> Result<Option<String>> {
-        let rows = self
-            .b
-            .fetch(&query(
-                "SELECT expert_id FROM expert_accounts WHERE user_id = $1",
-                vec![Param::Id(user.0)],
-                &[Ty::Text],
-            ))
-            .await?;
-        rows.first().map(|r| Ok(r.text(0)?.to_string())).transpose()
+        self.first_text(
+            "SELECT expert_id FROM expert_accounts WHERE user_id = $1",
+            vec![Param::Id(user.0)],
+        )
+        .await
     }
 
     pub(super) async fn add_declaration_impl(
@@ -235,27 +231,22 @@ impl<B: Backend> SqlStore<B> {
         d: &Declaration,
         audit: &AuditEvent,
     ) -> Result<()> {
-        in_tx!(self, tx, {
-            self.b
-                .execute(
-                    &mut tx,
-                    &stmt(
-                        "INSERT INTO evaluation_declarations (tender_id, user_id, expert_id, at, \
-                         statement) VALUES ($1, $2, $3, $4, $5)",
-                        vec![
-                            Param::Id(d.tender_id.0),
-                            Param::Id(d.user_id.0),
-                            Param::Text(d.expert_id.clone()),
-                            Param::Time(d.at),
-                            Param::Text(d.statement.clone()),
-                        ],
-                    ),
-                )
-                .await
-                .map_err(on_fk("unknown_tender"))?;
-            self.append(&mut tx, audit).await?;
-            Ok(())
-        })
+        self.exec_audited(
+            stmt(
+                "INSERT INTO evaluation_declarations (tender_id, user_id, expert_id, at, \
+                 statement) VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    Param::Id(d.tender_id.0),
+                    Param::Id(d.user_id.0),
+                    Param::Text(d.expert_id.clone()),
+                    Param::Time(d.at),
+                    Param::Text(d.statement.clone()),
+                ],
+            ),
+            "unknown_tender",
+            audit,
+        )
+        .await
     }
 
     pub(super) async fn get_declaration_impl(
@@ -292,33 +283,24 @@ impl<B: Backend> SqlStore<B> {
         at: chrono::DateTime<chrono::Utc>,
         audit: &AuditEvent,
     ) -> Result<()> {
-        in_tx!(self, tx, {
-            self.b
-                .execute(
-                    &mut tx,
-                    &stmt(
-                        "INSERT INTO evaluation_schemes (tender_id, set_at, doc) VALUES ($1, $2, $3) \
-                         ON CONFLICT (tender_id) DO UPDATE SET set_at = excluded.set_at, doc = excluded.doc",
-                        vec![Param::Id(tender.0), Param::Time(at), Param::Text(doc.to_string())],
-                    ),
-                )
-                .await
-                .map_err(on_fk("unknown_tender"))?;
-            self.append(&mut tx, audit).await?;
-            Ok(())
-        })
+        self.exec_audited(
+            stmt(
+                "INSERT INTO evaluation_schemes (tender_id, set_at, doc) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tender_id) DO UPDATE SET set_at = excluded.set_at, doc = excluded.doc",
+                vec![Param::Id(tender.0), Param::Time(at), Param::Text(doc.to_string())],
+            ),
+            "unknown_tender",
+            audit,
+        )
+        .await
     }
 
     pub(super) async fn get_scheme_impl(&self, tender: TenderId) -> Result<Option<String>> {
-        let rows = self
-            .b
-            .fetch(&query(
-                "SELECT doc FROM evaluation_schemes WHERE tender_id = $1",
-                vec![Param::Id(tender.0)],
-                &[Ty::Text],
-            ))
-            .await?;
-        rows.first().map(|r| Ok(r.text(0)?.to_string())).transpose()
+        self.first_text(
+            "SELECT doc FROM evaluation_schemes WHERE tender_id = $1",
+            vec![Param::Id(tender.0)],
+        )
+        .await
     }
 
     pub(super) async fn put_sheet_impl(
@@ -872,5 +854,26 @@ impl<B: Backend> SqlStore<B> {
             .iter()
             .map(Self::award_from)
             .collect()
+    }
+
+    /// One statement and its audit event in one transaction; a missing referenced row is
+    /// `Conflict(fk)`.
+    async fn exec_audited(
+        &self,
+        q: super::Query,
+        fk: &'static str,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        in_tx!(self, tx, {
+            self.b.execute(&mut tx, &q).await.map_err(on_fk(fk))?;
+            self.append(&mut tx, audit).await?;
+            Ok(())
+        })
+    }
+
+    /// The first column of the first row, as text.
+    async fn first_text(&self, sql: &str, params: Vec<Param>) -> Result<Option<String>> {
+        let rows = self.b.fetch(&query(sql, params, &[Ty::Text])).await?;
+        rows.first().map(|r| Ok(r.text(0)?.to_string())).transpose()
     }
 }
