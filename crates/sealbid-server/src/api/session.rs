@@ -789,11 +789,20 @@ pub struct Progress {
 }
 
 pub(crate) async fn progress_of(state: &AppState, t: &Tender) -> AppResult<Progress> {
+    let valid = opened_bids(state, t).await?.valid_ids();
+    progress_with(state, t, &valid).await
+}
+
+/// [`progress_of`] with the bids under evaluation already known (they never change after the
+/// opening: the progress stream reads the opening record once, not at every poll).
+async fn progress_with(
+    state: &AppState,
+    t: &Tender,
+    valid: &HashSet<BidId>,
+) -> AppResult<Progress> {
     let c = committee(state, t)
         .await?
         .ok_or(AppError::NotFound("committee draw"))?;
-    let opened = opened_bids(state, t).await?;
-    let valid = opened.valid_ids();
     let scoring = match state.store.get_scheme(t.id).await? {
         Some(doc) => {
             let s: Scheme = serde_json::from_str(&doc).map_err(internal)?;
@@ -930,10 +939,12 @@ pub async fn progress_stream(
 ) -> AppResult<Sse<impl futures::Stream<Item = Result<Event, Infallible>>>> {
     let t = load(&state, id).await?;
     ensure_can_follow(&state, &user.user, &t).await?;
-    let first = progress_of(&state, &t).await?;
+    let valid = opened_bids(&state, &t).await?.valid_ids();
+    let first = progress_with(&state, &t, &valid).await?;
     struct S {
         state: AppState,
         t: Tender,
+        valid: HashSet<BidId>,
         last: Option<Progress>,
         pending: Option<Progress>,
         seq: u64,
@@ -942,6 +953,7 @@ pub async fn progress_stream(
     let init = S {
         state,
         t,
+        valid,
         last: None,
         pending: Some(first),
         seq: 0,
@@ -956,7 +968,7 @@ pub async fn progress_stream(
                 Some(p) => p,
                 None => {
                     tokio::time::sleep(PROGRESS_POLL).await;
-                    match progress_of(&s.state, &s.t).await {
+                    match progress_with(&s.state, &s.t, &s.valid).await {
                         Ok(p) => p,
                         Err(e) => {
                             tracing::warn!(tender = %s.t.id, error = %e, "progress stream stopped");
@@ -1064,7 +1076,8 @@ async fn compute_report(
     let c = committee(state, t)
         .await?
         .ok_or(AppError::NotFound("committee draw"))?;
-    let progress = progress_of(state, t).await?;
+    let opened = opened_bids(state, t).await?;
+    let progress = progress_with(state, t, &opened.valid_ids()).await?;
     let mut missing = Vec::new();
     for m in &progress.members {
         if !m.seated {
@@ -1093,7 +1106,6 @@ async fn compute_report(
         Some(doc) => serde_json::from_str(&doc).map_err(internal)?,
         None => return Err(incomplete(vec!["the tender has no scoring scheme".into()])),
     };
-    let opened = opened_bids(state, t).await?;
     let member_users: HashMap<UserId, &Member> = c
         .members
         .iter()
